@@ -1,0 +1,97 @@
+"""Way 2: TF-Slim's vocabulary (``num_outputs``, ``stride``, ``activation_fn``, ``normalizer_fn``, ``scope``).
+
+The slim ops live in :mod:`tfcnn.layers.slim`; the façade below translates
+tfcnn's common signatures into slim calls. Compare this file with
+``style_keras.py`` and ``style_raw.py``: the steps are the same, only the API
+differs.
+
+Every function adds layers to the functional graph of ``x`` and returns the
+new tensor. Layer names: ``conv_bn(name=N)`` creates ``N_conv``, ``N_bn`` and
+``N_<activation>``; ``dense(name=N)`` creates ``N`` and ``N_<activation>``.
+"""
+
+from __future__ import annotations
+
+from tfcnn import defaults
+from tfcnn.layers import slim
+from tfcnn.layers._common import check_activation, conv_bias, l2
+from tfcnn.layers.raw import activation_fn as _tf_nn
+
+STYLE = "slim"
+
+
+def _slim_fn(activation):
+    return None if activation in (None, "linear") else _tf_nn(activation)
+
+
+def _bn_params(bn_epsilon, bn_momentum, bn_scale):
+    return {"decay": bn_momentum or defaults.BN_MOMENTUM, "epsilon": bn_epsilon or defaults.BN_EPSILON,
+            "scale": bn_scale}
+
+
+def activation(x, activation, *, name):
+    """Apply an activation as its own layer named ``name``."""
+    check_activation(activation)
+    return slim.activation(x, _tf_nn(activation), scope=name)
+
+
+def conv_bn(x, filters, kernel_size, *, strides=1, padding="same", activation="relu", use_bn=True,
+            use_bias=None, groups=1, bn_epsilon=None, bn_momentum=None, bn_scale=True, weight_decay=None,
+            name):
+    """Convolution, then (optionally) batch norm, then the activation."""
+    check_activation(activation)
+    # 1 convolution, 2 batch norm, 3 activation: slim.conv2d does all three
+    return slim.conv2d(
+        x, filters, kernel_size, stride=strides, padding=padding.upper(), groups=groups,
+        use_bias=conv_bias(use_bias, use_bn), weights_initializer=defaults.KERNEL_INITIALIZER,
+        weights_regularizer=l2(weight_decay), normalizer_fn=slim.batch_norm if use_bn else None,
+        normalizer_params=_bn_params(bn_epsilon, bn_momentum, bn_scale), activation_fn=_slim_fn(activation),
+        scope=name)
+
+
+def depthwise_conv_bn(x, kernel_size, *, strides=1, padding="same", depth_multiplier=1, activation="relu",
+                      use_bn=True, use_bias=None, bn_epsilon=None, bn_momentum=None, bn_scale=True,
+                      weight_decay=None, name):
+    """Depthwise convolution (one filter per channel), then batch norm, then the activation."""
+    check_activation(activation)
+    # 1 convolution, 2 batch norm, 3 activation: slim.separable_conv2d does all three
+    return slim.separable_conv2d(
+        x, None, kernel_size, depth_multiplier=depth_multiplier, stride=strides, padding=padding.upper(),
+        use_bias=conv_bias(use_bias, use_bn), weights_initializer=defaults.KERNEL_INITIALIZER,
+        weights_regularizer=l2(weight_decay), normalizer_fn=slim.batch_norm if use_bn else None,
+        normalizer_params=_bn_params(bn_epsilon, bn_momentum, bn_scale), activation_fn=_slim_fn(activation),
+        scope=name)
+
+
+def dense(x, units, *, activation=None, use_bias=True, weight_decay=None, name):
+    """Fully connected layer ``x @ W + b``, then the activation."""
+    check_activation(activation)
+    # 1 matrix multiply, 3 activation: slim.fully_connected does both
+    return slim.fully_connected(
+        x, units, biases_initializer="zeros" if use_bias else None, weights_initializer=defaults.DENSE_INITIALIZER,
+        weights_regularizer=l2(weight_decay), activation_fn=_slim_fn(activation), scope=name)
+
+
+def max_pool(x, pool_size, *, strides=None, padding="valid", name):
+    """Max pooling."""
+    return slim.max_pool2d(x, pool_size, stride=strides or pool_size, padding=padding.upper(), scope=name)
+
+
+def avg_pool(x, pool_size, *, strides=None, padding="valid", name):
+    """Average pooling."""
+    return slim.avg_pool2d(x, pool_size, stride=strides or pool_size, padding=padding.upper(), scope=name)
+
+
+def global_pool(x, *, mode="avg", name):
+    """Global average (or max) pooling over height and width."""
+    return slim.global_pool(x, pooling_type=mode.upper(), scope=name)
+
+
+def flatten(x, *, name):
+    """Flatten everything but the batch axis."""
+    return slim.flatten(x, scope=name)
+
+
+def dropout(x, rate, *, name):
+    """Inverted dropout: identity at inference, kept units scaled by ``1/(1-rate)`` in training."""
+    return slim.dropout(x, keep_prob=1.0 - rate, scope=name)

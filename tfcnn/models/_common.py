@@ -1,0 +1,143 @@
+"""What every builder shares: input checks, the classifier head, weights, feature extractors."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from tfcnn._compat import keras
+from tfcnn.models.registry import ModelConfig
+
+POOLINGS = (None, "avg", "max")
+
+
+def check_input_shape(config: ModelConfig, input_shape) -> tuple[int, int, int]:
+    """Validate ``input_shape`` (rank 3, positive ints, large enough) and return it as a tuple.
+
+    Raises:
+        ValueError: wrong rank or type, or smaller than the architecture's down-sampling allows.
+    """
+    if input_shape is None:
+        return tuple(config.input_shape)
+    if (
+        not isinstance(input_shape, Sequence)
+        or len(input_shape) != 3
+        or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in input_shape)
+    ):
+        raise ValueError(f"input_shape must be (height, width, channels) of positive ints. Received: input_shape={input_shape!r}")
+    h, w, _ = input_shape
+    if min(h, w) < config.min_input_size:
+        raise ValueError(
+            f"{config.name} down-samples too much for this input; it needs at least "
+            f"{config.min_input_size}x{config.min_input_size}. Received: input_shape={tuple(input_shape)}")
+    return tuple(input_shape)
+
+
+def model_input(input_shape):
+    """The model's ``Input`` layer, always named ``input``."""
+    return keras.Input(shape=input_shape, name="input")
+
+
+def check_choice(argname: str, value, choices) -> None:
+    if value not in choices:
+        raise ValueError(f"{argname} must be one of {tuple(choices)}. Received: {argname}={value!r}")
+
+
+def check_head(include_top: bool, pooling, num_classes) -> None:
+    check_choice("pooling", pooling, POOLINGS)
+    if include_top and (not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 1):
+        raise ValueError(f"num_classes must be a positive int. Received: num_classes={num_classes!r}")
+
+
+def pooled_head(x, L, *, include_top: bool, pooling, num_classes: int, dropout_rate: float = 0.0):
+    """Keras Applications' head for fully convolutional nets: global pool, dropout, logits.
+
+    With ``include_top=False`` the feature map is returned, pooled if ``pooling`` asks.
+    """
+    if include_top:
+        x = L.global_pool(x, mode="avg", name="avg_pool")
+        if dropout_rate:
+            x = L.dropout(x, dropout_rate, name="dropout")
+        return L.dense(x, num_classes, name="logits")
+    if pooling == "avg":
+        return L.global_pool(x, mode="avg", name="avg_pool")
+    if pooling == "max":
+        return L.global_pool(x, mode="max", name="max_pool")
+    return x
+
+
+def finish(inputs, outputs, *, name: str, weights=None):
+    """Make the functional model and load ``weights`` (``None`` or a file path)."""
+    model = keras.Model(inputs, outputs, name=name)
+    load_weights(model, weights)
+    return model
+
+
+def load_weights(model, weights) -> None:
+    """Load ``weights`` into ``model``: ``None``, or a path to a tfcnn-saved weights/model file.
+
+    Raises:
+        ValueError: ``weights`` is neither ``None`` nor an existing file.
+    """
+    if weights is None:
+        return
+    if not isinstance(weights, (str, os.PathLike)) or not os.path.isfile(weights):
+        raise ValueError(f"weights must be None, 'imagenet' or the path of a weights file. Received: weights={weights!r}")
+    path = os.fspath(weights)
+    if path.endswith(".keras"):
+        saved = keras.models.load_model(path, compile=False)
+        copy_weights(saved, model)
+    else:
+        model.load_weights(path)
+
+
+def copy_weights(src, dst, *, strict: bool = True) -> int:
+    """Copy weights from ``src`` to ``dst`` layer by layer, matching layer names.
+
+    This is how the three styles are compared: the raw, slim and keras builds
+    of one architecture have the same layer names and weight shapes.
+
+    Returns:
+        The number of layers copied.
+
+    Raises:
+        ValueError: with ``strict``, a weighted layer of ``dst`` has no match in
+            ``src``, or shapes differ.
+    """
+    by_name = {layer.name: layer for layer in src.layers}
+    copied = 0
+    for layer in dst.layers:
+        if not layer.weights:
+            continue
+        other = by_name.get(layer.name)
+        if other is None:
+            if strict:
+                raise ValueError(f"layer has no counterpart in the source model. Received: layer={layer.name!r}")
+            continue
+        values = other.get_weights()
+        shapes = [tuple(w.shape) for w in layer.weights]
+        if shapes != [tuple(v.shape) for v in values]:
+            raise ValueError(
+                f"weight shapes differ for layer {layer.name!r}: {shapes} vs {[v.shape for v in values]}")
+        layer.set_weights(values)
+        copied += 1
+    return copied
+
+
+def feature_extractor(model, layer_name: str | Sequence[str]):
+    """A model from ``model``'s input to the output(s) of the named layer(s).
+
+    The notes: the vector just before the classifier is the feature the
+    network has learned; any earlier layer gives a feature map.
+
+    Raises:
+        ValueError: a name is not a layer of ``model``.
+    """
+    names = [layer_name] if isinstance(layer_name, str) else list(layer_name)
+    known = {layer.name for layer in model.layers}
+    for n in names:
+        if n not in known:
+            raise ValueError(f"no such layer in {model.name}. Received: layer_name={n!r}")
+    outputs = [model.get_layer(n).output for n in names]
+    return keras.Model(model.inputs, outputs[0] if isinstance(layer_name, str) else outputs,
+                       name=f"{model.name}_features")
