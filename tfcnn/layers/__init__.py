@@ -1,8 +1,7 @@
 """Three equivalent ways to write a layer: raw ``tf.nn``, TF-Slim, and Keras.
 
 Each style module exports the same façade with identical signatures
-(``conv_bn``, ``depthwise_conv_bn``, ``dense``, ``max_pool``, ``avg_pool``,
-``global_pool``, ``flatten``, ``dropout``, ``activation``), so an architecture
+(see :data:`FACADE`), so an architecture
 is written once and realised in any style::
 
     from tfcnn.layers import get_style
@@ -16,8 +15,8 @@ from types import ModuleType
 
 STYLES = ("keras", "raw", "slim")
 
-FACADE = ("activation", "avg_pool", "conv_bn", "dense", "depthwise_conv_bn", "dropout", "flatten",
-          "global_pool", "max_pool")
+FACADE = ("activation", "add", "avg_pool", "concat", "conv_bn", "dense", "depthwise_conv_bn", "dropout",
+          "flatten", "global_pool", "lrn", "max_pool", "multiply", "zero_pad")
 
 
 def get_style(style: str) -> ModuleType:

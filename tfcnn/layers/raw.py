@@ -406,3 +406,42 @@ class RawDropout(RawLayer):
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+@keras.utils.register_keras_serializable(package="tfcnn")
+class RawZeroPad(RawLayer):
+    """Zero padding with ``tf.pad``; ``padding`` is an int or ``((top, bottom), (left, right))``."""
+
+    def __init__(self, padding, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(padding, int):
+            padding = ((padding, padding), (padding, padding))
+        self.padding = tuple(tuple(int(v) for v in p) for p in padding)
+
+    def call(self, inputs):
+        return tf.pad(inputs, [[0, 0], list(self.padding[0]), list(self.padding[1]), [0, 0]])
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding}
+
+
+@keras.utils.register_keras_serializable(package="tfcnn")
+class RawLRN(RawLayer):
+    """Local response normalisation across channels, ``tf.nn.local_response_normalization``.
+
+    ``b = a / (bias + alpha * sum(a**2 over 2*depth_radius+1 channels)) ** beta``.
+    Note TensorFlow's ``alpha`` multiplies the plain sum, while AlexNet's paper
+    divides by ``n``: the paper's ``alpha=1e-4, n=5`` is TensorFlow's
+    ``alpha=1e-4/5`` if you want the exact paper formula.
+    """
+
+    def __init__(self, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75, **kwargs):
+        super().__init__(**kwargs)
+        self.depth_radius, self.bias, self.alpha, self.beta = int(depth_radius), float(bias), float(alpha), float(beta)
+
+    def call(self, inputs):
+        return tf.nn.local_response_normalization(inputs, self.depth_radius, self.bias, self.alpha, self.beta)
+
+    def get_config(self):
+        return {**super().get_config(), "depth_radius": self.depth_radius, "bias": self.bias,
+                "alpha": self.alpha, "beta": self.beta}

@@ -180,6 +180,33 @@ def flatten(inputs, scope=None):
     return keras.layers.Flatten(name=scope)(inputs)
 
 
+@add_arg_scope
+def pad(inputs, padding, scope=None):
+    """Zero padding (slim nets call ``tf.pad``; here a layer, so TFMOT sees it)."""
+    return keras.layers.ZeroPadding2D(padding, name=scope)(inputs)
+
+
+@add_arg_scope
+def lrn(inputs, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75, scope=None):
+    """Local response normalisation (``tf.nn.lrn``) as a layer."""
+    from tfcnn.layers.raw import RawLRN
+
+    return RawLRN(depth_radius=depth_radius, bias=bias, alpha=alpha, beta=beta, name=scope)(inputs)
+
+
+def merge(inputs, mode, scope=None):
+    """Combine branches: ``'add'`` (residual), ``'multiply'`` (attention) or ``'concat'`` (Inception).
+
+    Slim nets write ``net + shortcut`` or ``tf.concat``; in a functional graph
+    these must be layers.
+    """
+    layers = {"add": keras.layers.Add, "multiply": keras.layers.Multiply,
+              "concat": lambda name: keras.layers.Concatenate(axis=-1, name=name)}
+    if mode not in layers:
+        raise ValueError(f"mode must be one of {sorted(layers)}. Received: mode={mode!r}")
+    return layers[mode](name=scope)(list(inputs))
+
+
 def repeat(inputs, repetitions, layer, *args, scope=None, **kwargs):
     """Apply ``layer`` ``repetitions`` times, scopes ``{scope}_1 ... {scope}_N`` (``slim.repeat``)."""
     if repetitions < 1:

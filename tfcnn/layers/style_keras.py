@@ -15,6 +15,7 @@ from __future__ import annotations
 from tfcnn import defaults
 from tfcnn._compat import keras
 from tfcnn.layers._common import act_name, check_activation, conv_bias, l2
+from tfcnn.layers.raw import RawLRN
 
 STYLE = "keras"
 
@@ -107,3 +108,31 @@ def flatten(x, *, name):
 def dropout(x, rate, *, name):
     """Inverted dropout: identity at inference, kept units scaled by ``1/(1-rate)`` in training."""
     return keras.layers.Dropout(rate, name=name)(x)
+
+
+def zero_pad(x, padding, *, name):
+    """Explicit zero padding (an int or ``((top, bottom), (left, right))``), as Keras Applications' ResNet uses."""
+    return keras.layers.ZeroPadding2D(padding, name=name)(x)
+
+
+def add(xs, *, name):
+    """Element-wise sum (a residual connection)."""
+    return keras.layers.Add(name=name)(list(xs))
+
+
+def multiply(xs, *, name):
+    """Element-wise product (attention masks, squeeze-and-excitation)."""
+    return keras.layers.Multiply(name=name)(list(xs))
+
+
+def concat(xs, *, name):
+    """Concatenate along channels (Inception branches)."""
+    return keras.layers.Concatenate(axis=-1, name=name)(list(xs))
+
+
+def lrn(x, *, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75, name):
+    """Local response normalisation across channels (AlexNet; paper constants n=5, k=2, alpha=1e-4, beta=0.75).
+
+    Keras has no LRN layer, so this uses tfcnn's :class:`~tfcnn.layers.raw.RawLRN` in every style.
+    """
+    return RawLRN(depth_radius=depth_radius, bias=bias, alpha=alpha, beta=beta, name=name)(x)

@@ -14,6 +14,7 @@ new tensor. Layer names: ``conv_bn(name=N)`` creates ``N_conv``, ``N_bn`` and
 from __future__ import annotations
 
 from tfcnn import defaults
+from tfcnn._compat import keras
 from tfcnn.layers._common import act_name, check_activation, conv_bias, resolve_weight_decay
 from tfcnn.layers.raw import (  # noqa: F401  (re-exported: the lesson's pure functions)
     RawActivation,
@@ -24,7 +25,9 @@ from tfcnn.layers.raw import (  # noqa: F401  (re-exported: the lesson's pure fu
     RawDropout,
     RawFlatten,
     RawGlobalPool,
+    RawLRN,
     RawPool2D,
+    RawZeroPad,
     batch_norm,
     batch_norm_train,
     conv2d,
@@ -121,3 +124,28 @@ def dropout(x, rate, *, name):
     return RawDropout(rate, name=name)(x)
 
 
+
+
+def zero_pad(x, padding, *, name):
+    """Explicit zero padding (an int or ``((top, bottom), (left, right))``) with ``tf.pad``."""
+    return RawZeroPad(padding, name=name)(x)
+
+
+def add(xs, *, name):
+    """Element-wise sum (a residual connection)."""
+    return keras.layers.Add(name=name)(list(xs))
+
+
+def multiply(xs, *, name):
+    """Element-wise product (attention masks, squeeze-and-excitation)."""
+    return keras.layers.Multiply(name=name)(list(xs))
+
+
+def concat(xs, *, name):
+    """Concatenate along channels (Inception branches)."""
+    return keras.layers.Concatenate(axis=-1, name=name)(list(xs))
+
+
+def lrn(x, *, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75, name):
+    """Local response normalisation across channels with ``tf.nn.local_response_normalization``."""
+    return RawLRN(depth_radius=depth_radius, bias=bias, alpha=alpha, beta=beta, name=name)(x)

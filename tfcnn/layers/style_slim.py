@@ -95,3 +95,28 @@ def flatten(x, *, name):
 def dropout(x, rate, *, name):
     """Inverted dropout: identity at inference, kept units scaled by ``1/(1-rate)`` in training."""
     return slim.dropout(x, keep_prob=1.0 - rate, scope=name)
+
+
+def zero_pad(x, padding, *, name):
+    """Explicit zero padding (an int or ``((top, bottom), (left, right))``)."""
+    return slim.pad(x, padding, scope=name)
+
+
+def add(xs, *, name):
+    """Element-wise sum (a residual connection)."""
+    return slim.merge(xs, "add", scope=name)
+
+
+def multiply(xs, *, name):
+    """Element-wise product (attention masks, squeeze-and-excitation)."""
+    return slim.merge(xs, "multiply", scope=name)
+
+
+def concat(xs, *, name):
+    """Concatenate along channels (Inception branches)."""
+    return slim.merge(xs, "concat", scope=name)
+
+
+def lrn(x, *, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75, name):
+    """Local response normalisation across channels."""
+    return slim.lrn(x, depth_radius=depth_radius, bias=bias, alpha=alpha, beta=beta, scope=name)

@@ -14,12 +14,11 @@ import dataclasses
 import difflib
 import fnmatch
 import importlib
+import pkgutil
 from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
-# Modules that register architectures; imported on first use of the registry.
-_FAMILY_MODULES = ("tfcnn.models.lenet",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,10 +77,14 @@ def register_model(config: ModelConfig):
 
 
 def _load_families() -> None:
+    """Import every public module of ``tfcnn.models`` once: each registers its family."""
     global _loaded
     if not _loaded:
-        for module in _FAMILY_MODULES:
-            importlib.import_module(module)
+        import tfcnn.models as package
+
+        for info in pkgutil.iter_modules(package.__path__):
+            if not info.name.startswith("_") and info.name != "registry":
+                importlib.import_module(f"tfcnn.models.{info.name}")
         _loaded = True
 
 
