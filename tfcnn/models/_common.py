@@ -141,3 +141,30 @@ def feature_extractor(model, layer_name: str | Sequence[str]):
     outputs = [model.get_layer(n).output for n in names]
     return keras.Model(model.inputs, outputs[0] if isinstance(layer_name, str) else outputs,
                        name=f"{model.name}_features")
+
+
+def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:
+    """Round a channel count to a multiple of ``divisor``, never more than 10 % below ``value``.
+
+    The rule of the MobileNet v2 reference code and Keras Applications
+    (``_make_divisible``): hardware likes channel counts divisible by 8.
+    """
+    min_value = divisor if min_value is None else min_value
+    rounded = max(min_value, int(value + divisor / 2) // divisor * divisor)
+    if rounded < 0.9 * value:  # rounding down must not remove more than 10 %
+        rounded += divisor
+    return rounded
+
+
+def check_positive(argname: str, value, *, integer: bool = False) -> None:
+    """Raise ``ValueError`` naming ``argname`` unless ``value`` is a positive number (an int if ``integer``)."""
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not value > 0:
+        kind = "int" if integer else "number"
+        raise ValueError(f"{argname} must be a positive {kind}. Received: {argname}={value!r}")
+
+
+def check_rate(argname: str, value) -> None:
+    """Raise ``ValueError`` naming ``argname`` unless ``0 <= value < 1``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ValueError(f"{argname} must be in [0, 1). Received: {argname}={value!r}")
