@@ -9,6 +9,7 @@ too; ``tfcnn/__init__.py`` sets it before importing this module.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import warnings
@@ -18,8 +19,40 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 _tf_was_loaded = "tensorflow" in sys.modules
 
-import tensorflow as tf  # noqa: E402
-import tf_keras as keras  # noqa: E402
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence the C++ start-up chatter (oneDNN, CUDA probes) that TensorFlow writes to fd 2.
+
+    Those lines are printed before absl logging is initialised, so
+    ``TF_CPP_MIN_LOG_LEVEL`` cannot hide them, and they would bury the one
+    line a command prints for bad input. Python exceptions are unaffected.
+    ``TFCNN_VERBOSE_IMPORT=1`` keeps them.
+    """
+    if _tf_was_loaded or os.environ.get("TFCNN_VERBOSE_IMPORT") == "1":
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real fd 2 (some notebook front-ends)
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+with _quiet_native_stderr():
+    import tensorflow as tf  # noqa: E402
+    import tf_keras as keras  # noqa: E402
+
+    tf.constant(0)  # device discovery (CUDA probes) happens on first use; let it happen while quiet
 
 if _tf_was_loaded and getattr(tf.keras, "__name__", "").split(".")[0] == "keras":
     warnings.warn(

@@ -19,15 +19,14 @@ from tfcnn._compat import keras, tf
 
 
 def _pair(value, argname: str) -> tuple[int, int]:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = (value, value)
+    pair = (value, value) if isinstance(value, int) and not isinstance(value, bool) else value
     if (
-        not isinstance(value, Sequence)
-        or len(value) != 2
-        or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
+        not isinstance(pair, Sequence)
+        or len(pair) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in pair)
     ):
         raise ValueError(f"{argname} must be a positive int or a pair of them. Received: {argname}={value!r}")
-    return tuple(value)
+    return tuple(pair)
 
 
 def _padding(padding: str) -> str:
