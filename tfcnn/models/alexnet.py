@@ -38,7 +38,7 @@ Parameter counts (1,000 classes, biases everywhere, no BN):
 from __future__ import annotations
 
 from tfcnn.layers import get_style
-from tfcnn.models._common import check_head, check_input_shape, finish, model_input
+from tfcnn.models._common import check_head, check_input_shape, check_rate, finish, model_input
 from tfcnn.models.registry import ModelConfig, register_model
 
 # (name, filters, kernel, stride, padding, grouped, then: tuple of 'lrn'/'pool' in order).
@@ -71,8 +71,7 @@ def _alexnet_family(*, config, table, input_shape, num_classes, include_top, poo
     check_head(include_top, pooling, num_classes)
     if isinstance(groups, bool) or groups not in GROUPS:
         raise ValueError(f"groups must be 1 (one tower) or 2 (the paper's two GPUs). Received: groups={groups!r}")
-    if not 0.0 <= dropout_rate < 1.0:
-        raise ValueError(f"dropout_rate must be in [0, 1). Received: dropout_rate={dropout_rate!r}")
+    check_rate("dropout_rate", dropout_rate)
     L = get_style(style)
 
     inputs = x = model_input(input_shape)

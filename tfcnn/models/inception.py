@@ -23,7 +23,10 @@ branch; the paper's factorisation appears in the 3x3-double branch and the
 
 from __future__ import annotations
 
+import os
+
 from tfcnn.layers import get_style
+from tfcnn.models import _pretrained
 from tfcnn.models._common import check_head, check_input_shape, finish, model_input, pooled_head
 from tfcnn.models.registry import ModelConfig, register_model
 
@@ -127,7 +130,10 @@ def _inception_v3(*, config, input_shape, num_classes, include_top, pooling, wei
     for i, branches in enumerate(INCEPTION_V3_MODULES):
         x = inception_module(L, x, branches, name=f"mixed{i}")
     x = pooled_head(x, L, include_top=include_top, pooling=pooling, num_classes=num_classes)
-    return finish(inputs, x, name=name, weights=weights)
+    model = finish(inputs, x, name=name)
+    _load(model, weights, include_top=include_top, input_shape=input_shape, num_classes=num_classes,
+          pooling=pooling)
+    return model
 
 
 @register_model(ModelConfig(
@@ -147,7 +153,9 @@ def inception_v3(*, input_shape=None, num_classes=1000, include_top=True, poolin
         num_classes: size of the logits layer.
         include_top: global average pooling and the logits; otherwise the ``mixed10`` map.
         pooling: with ``include_top=False``, ``'avg'``/``'max'`` pools the feature map.
-        weights: ``None`` or a path of weights saved from a tfcnn Inception v3.
+        weights: ``None``, ``'imagenet'`` (Keras's ImageNet file, from the Keras
+            cache or downloaded when online), the path of a Keras ``InceptionV3``
+            ``.h5`` file, or a path of weights saved from a tfcnn Inception v3.
         style: ``'keras'``, ``'slim'`` or ``'raw'``.
         name: the model's name.
 
@@ -155,7 +163,9 @@ def inception_v3(*, input_shape=None, num_classes=1000, include_top=True, poolin
         A flat functional ``tf_keras.Model`` whose output is logits.
 
     Raises:
-        ValueError: ``input_shape`` smaller than 75x75 or malformed; bad ``pooling``/``num_classes``.
+        ValueError: ``input_shape`` smaller than 75x75 or malformed; bad ``pooling``/``num_classes``;
+            weights that do not fit.
+        PretrainedWeightsUnavailable: ``weights='imagenet'`` offline without a cached file.
 
     Example:
         >>> import tfcnn
@@ -225,3 +235,80 @@ def copy_keras_weights(keras_model, tfcnn_model) -> int:
     for src, dst in mapping.items():
         tfcnn_model.get_layer(dst).set_weights(keras_model.get_layer(src).get_weights())
     return len(mapping)
+
+
+# ---------------------------------------------------------------------------
+# Keras Applications weights
+# ---------------------------------------------------------------------------
+
+
+def conv_names_in_keras_order() -> list[str]:
+    """tfcnn's conv-block names in the order Keras's ``InceptionV3`` code creates its ``conv2d_bn`` layers.
+
+    The builder walks the stem and the module table in Keras's code order, so
+    the k-th name here is Keras's k-th ``Conv2D``/``BatchNormalization`` pair.
+    """
+    names = [row[0] for row in INCEPTION_V3_STEM if not isinstance(row, str)]
+    for i, branches in enumerate(INCEPTION_V3_MODULES):
+        for b, ops in enumerate(branches, start=1):
+            for j, op in enumerate(ops, start=1):
+                if op[0] == "split":
+                    names += [f"mixed{i}_branch{b}_{j}a", f"mixed{i}_branch{b}_{j}b"]
+                elif op[0] == "conv":
+                    names.append(f"mixed{i}_branch{b}_{j}")
+    return names
+
+
+def keras_name(layer_name: str) -> str | None:
+    """Keras's name for a tfcnn layer in a freshly started session (``conv2d``, ``conv2d_1``, ...).
+
+    Keras numbers its unnamed layers per session, so this name map is exact for
+    a file saved from the first ``InceptionV3`` built in a process; the
+    ``weights=`` loader does not rely on it and pairs layers by graph order,
+    as Keras's own ``.h5`` loader does.
+    """
+    if layer_name == "logits":
+        return "predictions"
+    for suffix, keras_base in (("_conv", "conv2d"), ("_bn", "batch_normalization")):
+        if layer_name.endswith(suffix):
+            order = _KERAS_ORDER.get(layer_name[: -len(suffix)])
+            if order is not None:
+                return keras_base if order == 0 else f"{keras_base}_{order}"
+    return None
+
+
+_KERAS_ORDER = {name: k for k, name in enumerate(conv_names_in_keras_order())}
+_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels{}.h5"
+
+
+def _imagenet_file(args) -> tuple[str, str]:
+    file_name = _WEIGHTS_FILE.format("" if args.get("include_top", True) else "_notop")
+    return file_name, f"{_pretrained.KERAS_WEIGHTS_URL}inception_v3/{file_name}"
+
+
+_pretrained.register_keras_application("inception_v3", "InceptionV3", keras_name, imagenet_file=_imagenet_file)
+
+
+def _load(model, weights, **builder_args) -> None:
+    """``weights=``: None, 'imagenet', a Keras ``.h5`` (paired by graph order) or a tfcnn-saved file."""
+    is_h5 = isinstance(weights, (str, os.PathLike)) and str(weights).endswith((".h5", ".hdf5"))
+    if not (weights == "imagenet" or (is_h5 and os.path.isfile(weights))):
+        _pretrained.load_pretrained(model, weights, name="inception_v3", **builder_args)
+        return
+    if weights == "imagenet":
+        if builder_args["include_top"] and builder_args["num_classes"] != 1000:
+            raise ValueError("weights='imagenet' with include_top=True needs num_classes=1000. "
+                             f"Received: num_classes={builder_args['num_classes']!r}")
+        path = _pretrained.imagenet_path("inception_v3", builder_args)
+    else:
+        path = weights
+    source = _pretrained.read_h5_weights(path)
+    own = [layer.name for layer in model.layers if layer.weights]
+    if set(own) <= set(source):  # a tfcnn-saved file
+        name_map = {n: n for n in own}
+    elif len(source) == len(own):  # Keras's layer order is the same graph order as tfcnn's
+        name_map = dict(zip(own, source))
+    else:
+        raise ValueError(f"the file has {len(source)} weighted layers, {model.name} has {len(own)}. "
+                         f"Received: weights={str(weights)!r}")
+    _pretrained.apply_weights(model, source, name_map.get, what=f"weights={str(weights)!r}")
