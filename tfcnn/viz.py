@@ -868,3 +868,40 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def confusion_matrix(matrix, *, class_names=None, title: str | None = None, normalize: bool = True) -> Figure:
+    """A confusion matrix as a heat map: rows are true classes, columns predicted ones.
+
+    Args:
+        matrix: ``[K, K]`` counts, ``matrix[true, predicted]``.
+        class_names: ``K`` tick labels (default ``0..K-1``).
+        title: figure title.
+        normalize: colour each row by its share (per-class recall), so small classes stay visible;
+            the counts are written in the cells when ``K <= 20``.
+    """
+    import numpy as np
+
+    counts = np.asarray(matrix, dtype=np.int64)
+    k = counts.shape[0]
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalize else counts
+    side = min(max(4.0, 0.45 * k + 2.0), 16.0)
+    fig, ax = plt.subplots(figsize=(side + 1.0, side))
+    image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the true class" if normalize else "count")
+    if k <= 50:
+        names = [str(n) for n in (class_names if class_names is not None else range(k))]
+        ax.set_xticks(range(k), names, rotation=90 if max(map(len, names)) > 3 else 0)
+        ax.set_yticks(range(k), names)
+    if k <= 20:
+        for i in range(k):
+            for j in range(k):
+                if counts[i, j]:
+                    ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=8,
+                            color="white" if shares[i, j] > 0.5 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
