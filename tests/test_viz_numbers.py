@@ -38,9 +38,11 @@ def test_confusion_counts_and_figure_annotations_match_the_labels():
     y_pred = [0, 1, 1, 1, 2, 2]
     counts = viz.confusion_counts(y_true, y_pred, 3)
     assert counts.tolist() == [[1, 1, 0], [0, 2, 1], [0, 0, 1]]
-    fig = viz.confusion_matrix(y_true, y_pred, class_names=["a", "b", "c"])
+    fig = viz.confusion_matrix(counts, class_names=["a", "b", "c"], normalize=False)
     shown = np.asarray(_images(fig)[0])
     np.testing.assert_array_equal(shown, counts)
+    shares = np.asarray(_images(viz.confusion_matrix(counts))[0])
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0)
     texts = sorted((t.get_position(), t.get_text()) for t in fig.axes[0].texts)
     assert ((1, 1), "2") in [((int(p[1]), int(p[0])), s) for p, s in texts]
     with pytest.raises(ValueError, match="Received"):

@@ -8,7 +8,7 @@ checked (and the tests check them):
 =====================================  =========================================
 numbers                                picture
 =====================================  =========================================
-:func:`confusion_counts`               :func:`confusion_matrix`
+:func:`confusion_counts`               :func:`confusion_matrix` (of the counts)
 :func:`conv_kernel`                    :func:`plot_filters`
 :func:`feature_maps`                   :func:`plot_feature_maps`
 :func:`deconv_reconstruction`          :func:`plot_deconv` (ZFNet / guided backprop)
@@ -112,36 +112,39 @@ def confusion_counts(y_true, y_pred, num_classes: int | None = None) -> np.ndarr
     return counts
 
 
-def confusion_matrix(y_true, y_pred, *, class_names: Sequence[str] | None = None, normalize: bool = False,
-                     title: str | None = None) -> Figure:
-    """The confusion matrix as a heat map, each cell annotated (rows: true class, columns: predicted).
+def confusion_matrix(matrix, *, class_names=None, title: str | None = None, normalize: bool = True) -> Figure:
+    """A confusion matrix as a heat map: rows are true classes, columns predicted ones.
 
     Args:
-        y_true, y_pred: integer labels.
-        class_names: tick labels; their number fixes the class count.
-        normalize: show each row as fractions of that class (recall on the diagonal).
+        matrix: ``[K, K]`` counts, ``matrix[true, predicted]``.
+        class_names: ``K`` tick labels (default ``0..K-1``).
         title: figure title.
+        normalize: colour each row by its share (per-class recall), so small classes stay visible;
+            the counts are written in the cells when ``K <= 20``.
     """
-    counts = confusion_counts(y_true, y_pred, None if class_names is None else len(class_names))
-    values = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalize else counts
-    n = len(counts)
-    names = list(class_names) if class_names is not None else [str(i) for i in range(n)]
-    fig, ax = plt.subplots(figsize=(1.0 + 0.45 * n, 0.8 + 0.45 * n))
-    im = ax.imshow(values, cmap="Blues")
-    ax.set_xticks(range(n), names, rotation=90 if max(map(len, names), default=0) > 3 else 0)
-    ax.set_yticks(range(n), names)
+    import numpy as np
+
+    counts = np.asarray(matrix, dtype=np.int64)
+    k = counts.shape[0]
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalize else counts
+    side = min(max(4.0, 0.45 * k + 2.0), 16.0)
+    fig, ax = plt.subplots(figsize=(side + 1.0, side))
+    image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the true class" if normalize else "count")
+    if k <= 50:
+        names = [str(n) for n in (class_names if class_names is not None else range(k))]
+        ax.set_xticks(range(k), names, rotation=90 if max(map(len, names)) > 3 else 0)
+        ax.set_yticks(range(k), names)
+    if k <= 20:
+        for i in range(k):
+            for j in range(k):
+                if counts[i, j]:
+                    ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=8,
+                            color="white" if shares[i, j] > 0.5 else "black")
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    if n <= 20:
-        threshold = values.max() / 2 if values.size else 0
-        for i in range(n):
-            for j in range(n):
-                text = f"{values[i, j]:.2f}" if normalize else str(counts[i, j])
-                ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                        color="white" if values[i, j] > threshold else "black")
-    fig.colorbar(im, ax=ax, fraction=0.046)
-    accuracy = np.trace(counts) / max(counts.sum(), 1)
-    ax.set_title(title or f"accuracy {accuracy:.3f}")
+    if title:
+        ax.set_title(title)
     fig.tight_layout()
     return fig
 
@@ -869,39 +872,3 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     raise SystemExit(main())
 
-
-def confusion_matrix(matrix, *, class_names=None, title: str | None = None, normalize: bool = True) -> Figure:
-    """A confusion matrix as a heat map: rows are true classes, columns predicted ones.
-
-    Args:
-        matrix: ``[K, K]`` counts, ``matrix[true, predicted]``.
-        class_names: ``K`` tick labels (default ``0..K-1``).
-        title: figure title.
-        normalize: colour each row by its share (per-class recall), so small classes stay visible;
-            the counts are written in the cells when ``K <= 20``.
-    """
-    import numpy as np
-
-    counts = np.asarray(matrix, dtype=np.int64)
-    k = counts.shape[0]
-    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalize else counts
-    side = min(max(4.0, 0.45 * k + 2.0), 16.0)
-    fig, ax = plt.subplots(figsize=(side + 1.0, side))
-    image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1 if normalize else None)
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the true class" if normalize else "count")
-    if k <= 50:
-        names = [str(n) for n in (class_names if class_names is not None else range(k))]
-        ax.set_xticks(range(k), names, rotation=90 if max(map(len, names)) > 3 else 0)
-        ax.set_yticks(range(k), names)
-    if k <= 20:
-        for i in range(k):
-            for j in range(k):
-                if counts[i, j]:
-                    ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=8,
-                            color="white" if shares[i, j] > 0.5 else "black")
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
