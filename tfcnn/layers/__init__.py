@@ -15,7 +15,7 @@ from types import ModuleType
 
 STYLES = ("keras", "raw", "slim")
 
-FACADE = ("activation", "add", "avg_pool", "concat", "conv_bn", "dense", "depthwise_conv_bn", "dropout",
+FACADE = ("activation", "add", "avg_pool", "bn_act", "concat", "conv_bn", "dense", "depthwise_conv_bn", "dropout",
           "flatten", "global_pool", "lrn", "max_pool", "multiply", "zero_pad")
 
 

@@ -70,6 +70,17 @@ def conv_bn(x, filters, kernel_size, *, strides=1, padding="same", activation="r
     return _activation(x, activation, name)
 
 
+def bn_act(x, *, activation="relu", bn_epsilon=None, bn_momentum=None, bn_scale=True, name):
+    """Batch norm, then the activation, with no convolution (pre-activation residual units)."""
+    check_activation(activation)
+    # 2 batch norm
+    x = RawBatchNorm(
+        momentum=bn_momentum or defaults.BN_MOMENTUM, epsilon=bn_epsilon or defaults.BN_EPSILON,
+        scale=bn_scale, name=f"{name}_bn")(x)
+    # 3 activation
+    return _activation(x, activation, name)
+
+
 def depthwise_conv_bn(x, kernel_size, *, strides=1, padding="same", depth_multiplier=1, activation="relu",
                       use_bn=True, use_bias=None, bn_epsilon=None, bn_momentum=None, bn_scale=True,
                       weight_decay=None, name):

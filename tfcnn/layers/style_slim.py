@@ -49,6 +49,14 @@ def conv_bn(x, filters, kernel_size, *, strides=1, padding="same", activation="r
         scope=name)
 
 
+def bn_act(x, *, activation="relu", bn_epsilon=None, bn_momentum=None, bn_scale=True, name):
+    """Batch norm, then the activation, with no convolution (pre-activation residual units)."""
+    check_activation(activation)
+    # 2 batch norm, 3 activation (a layer of its own, named like the other styles')
+    x = slim.batch_norm(x, scope=f"{name}_bn", **_bn_params(bn_epsilon, bn_momentum, bn_scale))
+    return x if activation in (None, "linear") else slim.activation(x, _tf_nn(activation), scope=f"{name}_{activation}")
+
+
 def depthwise_conv_bn(x, kernel_size, *, strides=1, padding="same", depth_multiplier=1, activation="relu",
                       use_bn=True, use_bias=None, bn_epsilon=None, bn_momentum=None, bn_scale=True,
                       weight_decay=None, name):
