@@ -1,0 +1,148 @@
+"""Classify image files with a ``.tflite`` model, as an edge device would.
+
+    python -m tfcnn.predict saved_models/lenet/tflite/int8.tflite digit.png other.jpg
+    python -m tfcnn.predict model.tflite cat.jpg --labels labels.txt --top 3
+
+Each PNG/JPEG/BMP/GIF image is decoded, converted to the model's channel
+count, resized to its input size and scaled to [0, 1] exactly as in training
+(:func:`tfcnn.data.preprocess`); an int8-input model gets the input quantized
+with its scale and zero point, and int8 outputs are dequantized. Class names
+come from ``--labels``, else ``labels.txt`` beside the file (written by
+``tfcnn.compress``), else the run's ``config.json``/``metrics.json``
+``class_names``, else class indices.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+PROG = "python -m tfcnn.predict"
+
+
+class PredictError(ValueError):
+    """Bad input to prediction: the message names the argument and ends with what was received."""
+
+
+def load_image(path: str | os.PathLike, input_shape) -> np.ndarray:
+    """Decode an image file and preprocess it for a model input ``(H, W, C)``: float32 ``[1, H, W, C]``.
+
+    Raises:
+        PredictError: the file is missing or cannot be decoded as an image.
+    """
+    from tfcnn._compat import tf
+    from tfcnn.data import preprocess
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise PredictError(f"image file does not exist. Received: image={path!r}")
+    try:
+        raw = tf.io.read_file(path)
+        image = tf.io.decode_image(raw, channels=0, expand_animations=False)
+    except (tf.errors.InvalidArgumentError, tf.errors.UnknownError, ValueError):
+        raise PredictError(f"cannot decode the image (PNG, JPEG, BMP or GIF expected). Received: image={path!r}") \
+            from None
+    if image.shape[-1] == 4:  # drop alpha: training images have none
+        image = image[..., :3]
+    if image.shape[-1] == 2:  # grey + alpha
+        image = image[..., :1]
+    return preprocess(image[None], tuple(int(d) for d in input_shape)).numpy()
+
+
+def class_names(tflite_path: str, labels: str | None = None) -> list[str] | None:
+    """The class names for a ``.tflite`` file (see the module docstring for where they come from)."""
+    if labels:
+        if not os.path.isfile(labels):
+            raise PredictError(f"labels file does not exist. Received: --labels={labels!r}")
+        with open(labels, encoding="utf-8") as f:
+            return [line.strip() for line in f if line.strip()]
+    here = os.path.dirname(os.path.abspath(tflite_path))
+    beside = os.path.join(here, "labels.txt")
+    if os.path.isfile(beside):
+        return class_names(tflite_path, beside)
+    for folder in (here, os.path.dirname(here)):
+        for name in ("config.json", "metrics.json"):
+            path = os.path.join(folder, name)
+            if os.path.isfile(path):
+                try:
+                    with open(path, encoding="utf-8") as f:
+                        names = json.load(f).get("class_names")
+                except (OSError, ValueError, AttributeError):
+                    names = None
+                if names:
+                    return [str(n) for n in names]
+    return None
+
+
+def predict(tflite_path: str, images: list[str], *, labels: str | None = None, top: int = 1) -> list[dict]:
+    """Classify image files with a ``.tflite`` model using the LiteRT interpreter.
+
+    Args:
+        tflite_path: the model file.
+        images: image file paths.
+        labels: optional labels file, one class name per line.
+        top: how many classes to return per image.
+
+    Returns:
+        One ``{"image", "top": [{"class", "label", "probability"}...]}`` per image.
+
+    Raises:
+        PredictError: bad model, image or labels file.
+
+    Example:
+        >>> predict("saved_models/lenet/tflite/int8.tflite", ["digit.png"])  # doctest: +SKIP
+        [{'image': 'digit.png', 'top': [{'class': 7, 'label': '7', 'probability': 0.99}]}]
+    """
+    from tfcnn.compress._common import CompressError
+    from tfcnn.compress.tflite import interpreter, run
+
+    if not isinstance(top, int) or top < 1:
+        raise PredictError(f"top must be a positive int. Received: top={top!r}")
+    try:
+        it = interpreter(tflite_path)
+    except CompressError as err:
+        raise PredictError(str(err)) from None
+    input_shape = it.get_input_details()[0]["shape"][1:]
+    names = class_names(tflite_path, labels)
+    batch = [load_image(p, input_shape) for p in images]  # decode all first: a bad image fails before any output
+    results = []
+    for path, x in zip(images, batch):
+        logits = run(it, x)[0]
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        order = np.argsort(-probs)[:top]
+        results.append({"image": path, "top": [
+            {"class": int(c), "label": names[c] if names and c < len(names) else str(int(c)),
+             "probability": float(probs[c])} for c in order]})
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the exit code (2 for bad input)."""
+    p = argparse.ArgumentParser(prog=PROG, description="Classify image files with a .tflite model (LiteRT).")
+    p.add_argument("model", help="a .tflite file (e.g. saved_models/lenet/tflite/int8.tflite)")
+    p.add_argument("images", nargs="+", help="PNG/JPEG image files")
+    p.add_argument("--labels", default=None, help="labels file, one class name per line")
+    p.add_argument("--top", type=int, default=1, help="classes shown per image (default 1)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    args = p.parse_args(argv)
+    try:
+        results = predict(args.model, args.images, labels=args.labels, top=args.top)
+    except ValueError as err:
+        print(f"{PROG}: error: {str(err).splitlines()[0]}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for r in results:
+            shown = ", ".join(f"{t['label']} ({t['probability']:.3f})" for t in r["top"])
+            print(f"{r['image']}: {shown}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
