@@ -1,95 +1,86 @@
 """Datasets for tfcnn: load a named dataset, then one ``tf.data`` pipeline for all.
 
-``load_dataset(spec)`` returns a :class:`DataSplits` of in-memory uint8 NHWC
-images and integer labels; :func:`make_pipeline` turns a split into batches
-resized and normalised for a model.
+``load_dataset(spec)`` returns a :class:`DataSplits` (images and integer
+labels of a training and a test split); :func:`make_pipeline` turns a split
+into batches resized and normalised for a model.
 
-Datasets:
+Dataset specs:
     ``digits``: the real handwritten digits bundled with scikit-learn (1,797
     8x8 grey images, 10 classes), always available offline.
+    ``idx:DIR``: MNIST-format IDX files (``train-``/``t10k-`` prefixes); a
+    folder with one split needs ``holdout=FRACTION``.
+    ``folder:DIR``: one sub-folder of images per class (``train/`` and
+    ``test/`` sub-folders if the split is given, else a seeded hold-out).
+    Any other name: a tensorflow-datasets image classification dataset
+    (``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``...), used from
+    the TFDS data directory, built offline from ``manual_dir``, or downloaded
+    when the network answers (probed first, so offline failures are quick).
+
+Example:
+    >>> from tfcnn.data import load_dataset, make_pipeline
+    >>> data = load_dataset("idx:../shared/datasets/mnist-test", holdout=0.2)
+    >>> train_ds = make_pipeline(data.x_train, data.y_train, (28, 28, 1), batch_size=64, training=True)
 """
 
 from __future__ import annotations
 
-import dataclasses
+from tfcnn.data._base import DatasetError, DataSplits, flip_ok, seeded_split
+from tfcnn.data.pipeline import augment, choose_input_shape, make_pipeline, preprocess
+from tfcnn.data.sources import load_digits, load_folder, load_idx, read_idx
+from tfcnn.data.tfds_source import load_tfds, network_available
 
-import numpy as np
-
-from tfcnn._compat import tf
-
-
-class DatasetError(ValueError):
-    """A dataset cannot be found, read or used; the message says which and why."""
-
-
-@dataclasses.dataclass
-class DataSplits:
-    """In-memory splits of one image classification dataset.
-
-    Attributes:
-        name: the dataset actually loaded (recorded in run metadata).
-        x_train, y_train, x_test, y_test: uint8 images ``[N, H, W, C]`` and int labels.
-        num_classes: number of classes.
-        class_names: one name per class.
-    """
-
-    name: str
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    num_classes: int
-    class_names: list[str]
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        return tuple(int(d) for d in self.x_train.shape[1:])
+__all__ = [
+    "DataSplits",
+    "DatasetError",
+    "augment",
+    "choose_input_shape",
+    "flip_ok",
+    "load_dataset",
+    "load_digits",
+    "load_folder",
+    "load_idx",
+    "load_tfds",
+    "make_pipeline",
+    "network_available",
+    "preprocess",
+    "read_idx",
+    "seeded_split",
+]
 
 
-def load_digits(*, test_fraction: float = 0.2, seed: int = 0) -> DataSplits:
-    """scikit-learn's bundled handwritten digits, as uint8 8x8x1 images, stratified seeded split."""
-    from sklearn.datasets import load_digits as _sk_digits
-    from sklearn.model_selection import train_test_split
+def load_dataset(spec: str, *, seed: int = 0, holdout: float | None = None, data_dir: str | None = None,
+                 manual_dir: str | None = None, **kwargs) -> DataSplits:
+    """Load a dataset by its spec: ``digits``, ``idx:DIR``, ``folder:DIR`` or a tensorflow-datasets name.
 
-    digits = _sk_digits()
-    images = np.round(digits.images * (255.0 / 16.0)).astype(np.uint8)[..., None]
-    labels = digits.target.astype(np.int64)
-    x_train, x_test, y_train, y_test = train_test_split(
-        images, labels, test_size=test_fraction, random_state=seed, stratify=labels)
-    return DataSplits("digits", x_train, y_train, x_test, y_test, 10, [str(i) for i in range(10)])
+    Args:
+        spec: the dataset spec (see the module docstring).
+        seed: seed of any split made here.
+        holdout: test fraction to carve from a dataset that has only one split.
+        data_dir: TFDS data directory (tfds names only).
+        manual_dir: folder of a tfds dataset's original files, to build it offline.
+        **kwargs: passed to the loader (``test_fraction`` for ``digits``).
 
-
-def load_dataset(spec: str, *, seed: int = 0, **kwargs) -> DataSplits:
-    """Load a dataset by its spec (``'digits'``).
+    Returns:
+        A :class:`DataSplits`.
 
     Raises:
-        DatasetError: the spec names no known dataset.
+        DatasetError: the spec names no dataset, or it cannot be found, read or used.
+
+    Example:
+        >>> load_dataset("digits").num_classes
+        10
     """
+    if not isinstance(spec, str) or not spec.strip():
+        raise DatasetError(f"dataset must be a non-empty string. Received: dataset={spec!r}")
     if spec == "digits":
         return load_digits(seed=seed, **kwargs)
-    raise DatasetError(f"unknown dataset; available: digits. Received: dataset={spec!r}")
+    if spec.startswith("idx:"):
+        return load_idx(spec[4:], holdout=holdout, seed=seed)
+    if spec.startswith("folder:"):
+        return load_folder(spec[7:], holdout=holdout, seed=seed)
+    import re
 
-
-def preprocess(images, input_shape):
-    """uint8 images -> float32 in [0, 1], resized to ``input_shape[:2]``, channels converted."""
-    x = tf.cast(images, tf.float32) / 255.0
-    h, w, c = input_shape
-    if tuple(x.shape[-3:-1]) != (h, w):
-        x = tf.image.resize(x, (h, w), method="bilinear")
-    in_c = x.shape[-1]
-    if in_c == 1 and c == 3:
-        x = tf.image.grayscale_to_rgb(x)
-    elif in_c == 3 and c == 1:
-        x = tf.image.rgb_to_grayscale(x)
-    return x
-
-
-def make_pipeline(images, labels, input_shape, *, batch_size: int, training: bool, seed: int = 0):
-    """One ``tf.data`` pipeline: preprocess, cache, shuffle (training), batch, prefetch."""
-    if not isinstance(batch_size, int) or batch_size <= 0:
-        raise DatasetError(f"batch_size must be a positive int. Received: batch_size={batch_size!r}")
-    ds = tf.data.Dataset.from_tensor_slices((images, labels))
-    ds = ds.map(lambda x, y: (preprocess(x, input_shape), y), num_parallel_calls=tf.data.AUTOTUNE).cache()
-    if training:
-        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    if not re.fullmatch(r"[a-z0-9_]+(/[\w.-]+)?(:[\d.*]+)?", spec):
+        raise DatasetError("unknown dataset; use digits, idx:DIR, folder:DIR or a tensorflow-datasets name such as "
+                           f"mnist, fashion_mnist, cifar10, cifar100. Received: dataset={spec!r}")
+    return load_tfds(spec, data_dir=data_dir, manual_dir=manual_dir, holdout=holdout, seed=seed)

@@ -1,0 +1,94 @@
+"""What every dataset source shares: the error type, the in-memory splits, seeded splitting."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+class DatasetError(ValueError):
+    """A dataset cannot be found, read or used; the message says which and why."""
+
+
+@dataclasses.dataclass
+class DataSplits:
+    """The training and test splits of one image classification dataset.
+
+    Images are held either as uint8 arrays ``[N, H, W, C]`` (``digits``,
+    ``idx:``, tfds) or as an array of file paths (``folder:``), which the
+    pipeline decodes lazily so that a large folder never has to fit in memory.
+
+    Attributes:
+        name: the dataset actually loaded (recorded in run metadata).
+        x_train, y_train, x_test, y_test: images (uint8 arrays or file paths) and int64 labels.
+        num_classes: number of classes.
+        class_names: one name per class.
+        native_shape: ``(H, W, C)`` of every image (needed when images are file paths).
+        hflip: whether a horizontal flip is a label-preserving augmentation
+            (not for digits and letters).
+        note: how the splits were made (``'80/20 seeded hold-out of t10k'``), for the run's metadata.
+    """
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    num_classes: int
+    class_names: list[str]
+    native_shape: tuple[int, int, int] | None = None
+    hflip: bool = True
+    note: str = ""
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """``(H, W, C)`` of the images before any resizing."""
+        if self.native_shape is not None:
+            return tuple(int(d) for d in self.native_shape)
+        return tuple(int(d) for d in self.x_train.shape[1:])
+
+    @property
+    def is_files(self) -> bool:
+        """True when images are file paths decoded by the pipeline."""
+        return self.x_train.dtype.kind in "USO"
+
+    def validation_split(self, fraction: float, *, seed: int = 0):
+        """Carve a seeded, stratified validation set out of the training split only.
+
+        Returns:
+            ``(x_train, y_train, x_val, y_val)``.
+
+        Raises:
+            DatasetError: ``fraction`` is not in (0, 1) or leaves an empty split.
+        """
+        return seeded_split(self.x_train, self.y_train, fraction, seed=seed, argname="val_split")
+
+
+def seeded_split(x, y, fraction: float, *, seed: int = 0, argname: str = "holdout"):
+    """Split ``(x, y)`` into ``(x_a, y_a, x_b, y_b)`` with ``fraction`` in b, stratified when possible.
+
+    Raises:
+        DatasetError: ``fraction`` is not in (0, 1) or a side would be empty.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if not isinstance(fraction, (int, float)) or not 0.0 < fraction < 1.0:
+        raise DatasetError(f"{argname} must be a fraction between 0 and 1. Received: {argname}={fraction!r}")
+    n_b = int(np.ceil(len(y) * fraction))  # sklearn's rounding, so 10,000 x 0.2 = 2,000
+    if n_b < 1 or n_b >= len(y):
+        raise DatasetError(f"{argname} leaves an empty split of {len(y)} examples. Received: {argname}={fraction!r}")
+    counts = np.bincount(np.asarray(y, dtype=np.int64))
+    # Stratify when every class can appear on both sides; tiny classes make sklearn refuse.
+    stratify = y if counts[counts > 0].min() >= 2 and n_b >= np.count_nonzero(counts) else None
+    x_a, x_b, y_a, y_b = train_test_split(x, y, test_size=n_b, random_state=seed, stratify=stratify)
+    return x_a, y_a, x_b, y_b
+
+
+# Datasets whose classes change meaning when mirrored (digits, letters): no horizontal flip.
+NO_FLIP = ("digits", "mnist", "emnist", "kmnist", "svhn_cropped", "idx:")
+
+
+def flip_ok(name: str) -> bool:
+    """Whether mirroring left-right keeps the label of an image of dataset ``name``."""
+    return not any(name == n or name.startswith(n if n.endswith(":") else n + "/") for n in NO_FLIP)
