@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from tfcnn.compress._common import CompressError, kernel_sparsity, load_model, load_run
 from tfcnn.compress.cli import compress, main
-from tfcnn.compress.cluster import cluster
-from tfcnn.compress.prune import apply_pruning, check_m_by_n, parse_sparsity, prune, strip
+from tfcnn.compress.cluster import cluster_model
+from tfcnn.compress.prune import apply_pruning, check_m_by_n, parse_sparsity, prune_model, strip
 from tfcnn.compress.quantize import qat, quantize_aware, to_tflite
 from tfcnn.compress.tflite import evaluate, interpreter, write_tflite
 
@@ -32,7 +32,7 @@ __all__ = [
     "CompressError",
     "apply_pruning",
     "check_m_by_n",
-    "cluster",
+    "cluster_model",
     "compress",
     "evaluate",
     "interpreter",
@@ -41,7 +41,7 @@ __all__ = [
     "load_run",
     "main",
     "parse_sparsity",
-    "prune",
+    "prune_model",
     "qat",
     "quantize_aware",
     "strip",

@@ -101,26 +101,32 @@ class Run:
     optimizer: str
     lr: float
 
-    def pipeline(self, split: str, *, batch_size: int | None = None, training: bool = False, seed: int = 0):
+    def pipeline(self, split: str, *, batch_size: int | None = None, training: bool = False, seed: int = 0,
+                 indices=None):
+        """Batches of one split through ``tfcnn.data.make_pipeline``: the training run's preprocessing."""
         from tfcnn.data import make_pipeline
 
         x, y = (self.data.x_train, self.data.y_train) if split == "train" else (self.data.x_test, self.data.y_test)
+        if indices is not None:
+            x, y = x[indices], y[indices]
+        kwargs = {}
+        if getattr(self.data, "native_shape", None) is not None:  # datasets of image files
+            kwargs["native_shape"] = self.data.native_shape
         return make_pipeline(x, y, self.input_shape, batch_size=batch_size or self.batch_size, training=training,
-                             seed=seed)
+                             seed=seed, **kwargs)
+
+    def _images(self, split: str, indices=None) -> np.ndarray:
+        batches = [x.numpy() for x, _ in self.pipeline(split, batch_size=256, indices=indices)]
+        return np.concatenate(batches).astype(np.float32)
 
     def test_images(self) -> np.ndarray:
         """The whole test split, preprocessed exactly as in training, as float32 NHWC."""
-        from tfcnn.data import preprocess
-
-        return preprocess(self.data.x_test, self.input_shape).numpy()
+        return self._images("test")
 
     def representative(self, n: int = 200, seed: int = 0) -> np.ndarray:
         """``n`` seeded-random training images, preprocessed, for int8 calibration."""
-        from tfcnn.data import preprocess
-
         rng = np.random.default_rng(seed)
-        idx = rng.permutation(len(self.data.x_train))[:n]
-        return preprocess(self.data.x_train[idx], self.input_shape).numpy()
+        return self._images("train", np.sort(rng.permutation(len(self.data.y_train))[:n]))
 
 
 def read_meta(model_dir: str) -> dict:
@@ -144,7 +150,7 @@ def read_meta(model_dir: str) -> dict:
             if not isinstance(loaded, dict):
                 raise CompressError(f"{name} is not a JSON object. Received: model_dir={model_dir!r}")
             meta.update(loaded)
-    if not os.path.isfile(model_file) or "dataset" not in meta:
+    if not os.path.isfile(model_file) or not ("dataset" in meta or "dataset_used" in meta):
         raise CompressError("MODEL_DIR is not a trained tfcnn model (it needs model.keras and metrics.json or "
                             f"config.json naming the dataset, as written by python -m tfcnn.train). "
                             f"Received: model_dir={model_dir!r}")
@@ -153,13 +159,13 @@ def read_meta(model_dir: str) -> dict:
 
 def _dataset_request(meta: dict) -> tuple[str, dict]:
     """The dataset spec and loader options recorded in the run's metadata."""
-    ds = meta["dataset"]
+    ds = meta.get("dataset_used") or meta["dataset"]  # config.json: the dataset actually used (after fallback)
     opts = dict(meta.get("dataset_options") or {})
     if isinstance(ds, dict):  # {"spec": ..., options...}
         opts.update({k: v for k, v in ds.items() if k not in ("spec", "name")})
         ds = ds.get("spec") or ds.get("name")
     spec = meta.get("dataset_spec") or ds
-    for key in ("holdout", "test_fraction"):
+    for key in ("holdout", "data_dir"):
         if key in meta and key not in opts and meta[key] is not None:
             opts[key] = meta[key]
     return str(spec), opts

@@ -18,6 +18,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 
 from tfcnn import _io
 from tfcnn.compress import cluster as cluster_mod
@@ -47,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true",
                    help=f"every variant: --prune {' --prune '.join(ALL_PRUNE)} --cluster {ALL_CLUSTERS} --qat --int8-io")
     p.add_argument("--epochs", type=int, default=None,
-                   help="fine-tuning epochs for pruning, clustering and QAT (default: 3, 1 and 1)")
+                   help="fine-tuning epochs for pruning, clustering and QAT (default: 5, 1 and 1)")
     p.add_argument("--lr", type=float, default=None, help="fine-tuning learning rate (default: the training recipe's)")
     p.add_argument("--latency-images", type=int, default=200, help="test images timed for latency (default 200)")
     p.add_argument("--quiet", action="store_true", help="less output")
@@ -97,7 +98,7 @@ def compress(model_dir: str, *, prune=None, prune_layers=None, clusters: int | N
         clusters: number of weight clusters, or ``None``.
         qat: quantization-aware training too (collaborative after pruning/clustering).
         int8_io: also an int8-input/output file.
-        epochs: fine-tuning epochs (default 3 for pruning, 1 for clustering and QAT).
+        epochs: fine-tuning epochs (default 5 for pruning, 1 for clustering and QAT).
         lr: fine-tuning learning rate (default: the training recipe's; a tenth of it for QAT and clustering).
         latency_images: test images timed for latency.
         log: where progress lines go.
@@ -153,7 +154,9 @@ def compress(model_dir: str, *, prune=None, prune_layers=None, clusters: int | N
 
     def save_keras(model, name, *, h5=False):
         path = os.path.join(keras_dir, f"{name}.h5" if h5 else f"{name}.keras")
-        with _io.atomic_path(path) as tmp:
+        with _io.atomic_path(path) as tmp, warnings.catch_warnings():
+            # QAT models go to .h5 on purpose: tf_keras 2.21's .keras format drops the quantizer variables.
+            warnings.simplefilter("ignore", UserWarning)
             model.save(tmp)
         return os.path.relpath(path, model_dir)
 
@@ -188,8 +191,8 @@ def compress(model_dir: str, *, prune=None, prune_layers=None, clusters: int | N
         def do_prune(s=s, tag=tag):
             m_by_n = s if isinstance(s, tuple) else None
             chosen = prune_mod.select_layers(run.model, prune_layers, m_by_n=m_by_n)
-            stripped, _ = prune_mod.prune(run.model, s, train_ds, layers=prune_layers,
-                                          epochs=epochs or 3, lr=base_lr, **tune)
+            stripped, _ = prune_mod.prune_model(run.model, s, train_ds, layers=prune_layers,
+                                          epochs=epochs or 5, lr=base_lr, **tune)
             per_layer = prune_mod.pruning_report(stripped, chosen)
             sparsity_report[tag] = per_layer
             extra = {"sparsity": overall_sparsity({k: v for k, v in per_layer.items() if v["pruned"]}),
@@ -220,7 +223,7 @@ def compress(model_dir: str, *, prune=None, prune_layers=None, clusters: int | N
                   if "of" not in tag][:1]
         for name, base, keep_zeros in bases:
             def do_cluster(name=name, base=base, keep_zeros=keep_zeros):
-                stripped, _ = cluster_mod.cluster(base, clusters, train_ds, epochs=epochs or 1, lr=small_lr,
+                stripped, _ = cluster_mod.cluster_model(base, clusters, train_ds, epochs=epochs or 1, lr=small_lr,
                                                   preserve_sparsity=keep_zeros, **tune)
                 extra = {"keras_model": save_keras(stripped, name),
                          "distinct_values": cluster_mod.distinct_values(stripped)}

@@ -42,7 +42,7 @@ def clusterable_layers(model) -> list[str]:
     return names
 
 
-def cluster(model, number_of_clusters, train_ds, *, epochs: int = 1, optimizer: str = "adam", lr: float = 1e-4,
+def cluster_model(model, number_of_clusters, train_ds, *, epochs: int = 1, optimizer: str = "adam", lr: float = 1e-4,
             preserve_sparsity: bool = False, verbose: int = 0):
     """Cluster every supported kernel of a copy of ``model`` into ``number_of_clusters`` values and fine-tune.
 
@@ -63,7 +63,7 @@ def cluster(model, number_of_clusters, train_ds, *, epochs: int = 1, optimizer: 
         CompressError: bad count, or no layer can be clustered.
 
     Example:
-        >>> stripped, _ = cluster(model, 16, train_ds)  # doctest: +SKIP
+        >>> stripped, _ = cluster_model(model, 16, train_ds)  # doctest: +SKIP
     """
     k = check_clusters(number_of_clusters)
     names = set(clusterable_layers(model))

@@ -168,7 +168,7 @@ def strip(model):
     return tfmot().sparsity.keras.strip_pruning(model)
 
 
-def prune(model, sparsity, train_ds, *, layers=None, epochs: int = 2, optimizer: str = "adam", lr: float = 1e-3,
+def prune_model(model, sparsity, train_ds, *, layers=None, epochs: int = 2, optimizer: str = "adam", lr: float = 1e-3,
           validation_data=None, verbose: int = 0):
     """Prune ``model`` to ``sparsity`` while fine-tuning on ``train_ds``.
 
@@ -193,7 +193,7 @@ def prune(model, sparsity, train_ds, *, layers=None, epochs: int = 2, optimizer:
         CompressError: bad arguments.
 
     Example:
-        >>> stripped, _ = prune(model, 0.8, train_ds, epochs=2)  # doctest: +SKIP
+        >>> stripped, _ = prune_model(model, 0.8, train_ds, epochs=2)  # doctest: +SKIP
         >>> kernel_sparsity(stripped)["fc1"]["sparsity"]  # doctest: +SKIP
         0.8
     """

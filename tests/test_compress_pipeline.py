@@ -1,0 +1,83 @@
+"""End to end: python -m tfcnn.compress on a trained LeNet meets the issue's targets, measured by LiteRT."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from _compress_util import train_lenet
+
+from tfcnn.compress import kernel_sparsity, load_model
+from tfcnn.compress.cli import main
+
+
+@pytest.fixture(scope="module")
+def compressed(tmp_path_factory):
+    model_dir = train_lenet(tmp_path_factory.mktemp("lenet") / "run")
+    code = main([model_dir, "--prune", "0.8", "--qat", "--int8-io", "--latency-images", "20", "--quiet"])
+    assert code == 0
+    with open(os.path.join(model_dir, "compression.json")) as f:
+        return model_dir, json.load(f)
+
+
+def test_compress_writes_report_and_every_file(compressed):
+    model_dir, report = compressed
+    expected = {"float32", "dynamic_range", "float16", "int8", "int8_io", "qat_int8", "pruned80_float32",
+                "pruned80_int8", "pruned80_int8_sparse", "pruned80_pqat_int8"}
+    assert expected <= set(report["variants"])
+    for name, v in report["variants"].items():
+        assert os.path.isfile(os.path.join(model_dir, v["file"])), name
+        assert v["latency_ms_1_thread"] > 0 and v["latency_ms_all_threads"] > 0
+    table = Path(model_dir, "compression.md").read_text()
+    assert all(f"| {name} |" in table for name in report["variants"])
+    assert os.path.getsize(os.path.join(model_dir, "compression.png")) > 0
+    labels = Path(model_dir, "tflite", "labels.txt").read_text().split()
+    assert labels == [str(i) for i in range(10)]
+    assert not [n for n in os.listdir(os.path.join(model_dir, "tflite")) if n.startswith(".")]  # no temp files
+
+
+def test_compress_int8_meets_size_accuracy_and_agreement_targets(compressed):
+    _, report = compressed
+    v = report["variants"]
+    for name in ("int8", "int8_io"):
+        assert v[name]["size"] <= 0.30 * v["float32"]["size"], name
+        assert abs(v[name]["accuracy"] - v["float32"]["accuracy"]) <= 0.01, name
+        assert v[name]["agreement"] >= 0.98, name
+    assert v["int8_io"]["input_dtype"] == "int8"
+    assert v["float32"]["agreement"] == 1.0  # the float file computes what Keras computes
+
+
+def test_compress_pruned_int8_gzip_target_and_measured_sparsity(compressed):
+    _, report = compressed
+    v = report["variants"]
+    assert v["pruned80_int8"]["gzip_size"] <= 0.12 * v["float32"]["gzip_size"]
+    assert v["pruned80_int8"]["accuracy"] >= v["float32"]["accuracy"] - 0.015
+    assert v["pruned80_float32"]["size"] == pytest.approx(v["float32"]["size"], rel=0.01)  # zeros are still stored
+    for layer, info in report["sparsity"]["pruned80"].items():
+        assert info["sparsity"] == pytest.approx(0.8, abs=0.01), layer
+
+
+def test_compress_pruning_preserving_qat_keeps_zeros(compressed):
+    _, report = compressed
+    v = report["variants"]
+    assert v["pruned80_pqat_int8"]["gzip_size"] <= 0.6 * v["qat_int8"]["gzip_size"]
+    assert v["pruned80_pqat_int8"]["accuracy"] >= v["float32"]["accuracy"] - 0.03
+
+
+def test_compress_sparse_format_runs_without_xnnpack(compressed):
+    _, report = compressed
+    sparse, dense = report["variants"]["pruned80_int8_sparse"], report["variants"]["pruned80_int8"]
+    assert sparse["resolver"] == "builtin_without_default_delegates"
+    assert sparse["size"] < dense["size"]
+    assert abs(sparse["accuracy"] - dense["accuracy"]) <= 0.01
+
+
+def test_compress_saved_pruned_and_qat_models_load_without_scopes(compressed):
+    model_dir, report = compressed
+    qat = load_model(os.path.join(model_dir, report["variants"]["qat_int8"]["keras_model"]))
+    assert any("quant" in layer.__class__.__name__.lower() for layer in qat.layers)
+    pruned = load_model(os.path.join(model_dir, report["variants"]["pruned80_int8"]["keras_model"]))
+    assert np.mean([v["sparsity"] for v in kernel_sparsity(pruned).values()]) == pytest.approx(0.8, abs=0.01)
