@@ -1,0 +1,85 @@
+"""Bad input to python -m tfcnn.compress: one line on stderr, exit code 2, nothing written."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tfcnn.compress import CompressError, interpreter, load_model, write_tflite
+from tfcnn.compress.cli import main
+
+
+def _fake_run(tmp_path, model_bytes=b"not a zip file"):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model.keras").write_bytes(model_bytes)
+    (run / "metrics.json").write_text(json.dumps({"model": "lenet", "dataset": "digits"}))
+    return run
+
+
+def _assert_one_line_exit_2(capsys, code, expect):
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1, err
+    assert expect in err
+
+
+def _nothing_written(run):
+    return not any(os.path.exists(run / n) for n in ("tflite", "compressed", "compression.json", "compression.md"))
+
+
+def test_cli_directory_that_is_not_a_trained_model(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("hello")
+    _assert_one_line_exit_2(capsys, main([str(tmp_path)]), "not a trained tfcnn model")
+    assert sorted(os.listdir(tmp_path)) == ["notes.txt"]
+
+
+def test_cli_missing_directory(tmp_path, capsys):
+    _assert_one_line_exit_2(capsys, main([str(tmp_path / "nope")]), "Received: model_dir=")
+
+
+def test_cli_corrupt_keras_file(tmp_path, capsys):
+    run = _fake_run(tmp_path)
+    _assert_one_line_exit_2(capsys, main([str(run)]), "cannot read the model file")
+    assert _nothing_written(run)
+
+
+@pytest.mark.parametrize("flag, value", [("--prune", "1.5"), ("--prune", "0"), ("--prune", "1"), ("--prune", "-0.1"),
+                                         ("--prune", "3:2"), ("--cluster", "1"), ("--cluster", "0"),
+                                         ("--cluster", "many")])
+def test_cli_bad_sparsity_or_cluster_count(tmp_path, capsys, flag, value):
+    run = _fake_run(tmp_path)
+    _assert_one_line_exit_2(capsys, main([str(run), flag, value]), f"Received: {flag}=")
+    assert _nothing_written(run)
+
+
+def test_corrupt_tflite_is_refused(tmp_path):
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(b"\x00" * 64)
+    with pytest.raises(CompressError, match="not a valid TFLite model"):
+        interpreter(str(bad))
+
+
+def test_failed_conversion_leaves_no_file(tmp_path):
+    target = tmp_path / "tflite" / "broken.tflite"
+
+    def convert():
+        raise RuntimeError("converter exploded")
+
+    with pytest.raises(RuntimeError):
+        write_tflite(target, convert)
+    with pytest.raises(CompressError):
+        write_tflite(target, lambda: b"garbage bytes that are no flatbuffer")
+    assert not target.exists()
+    assert os.listdir(tmp_path / "tflite") == []
+
+
+def test_load_model_corrupt_and_missing(tmp_path):
+    bad = tmp_path / "m.keras"
+    bad.write_bytes(b"junk")
+    with pytest.raises(CompressError, match="Received: path="):
+        load_model(bad)
+    with pytest.raises(CompressError, match="does not exist"):
+        load_model(tmp_path / "missing.keras")
