@@ -265,8 +265,24 @@ def make_strategy(name: str):
                 return tf.distribute.MirroredStrategy(devices=cpus)
         return tf.distribute.MirroredStrategy()
     if name == "multi_worker":
+        _fresh_eager_context()
         return tf.distribute.MultiWorkerMirroredStrategy()
     raise UsageError(f"--strategy must be one of {STRATEGIES}. Received: --strategy={name!r}")
+
+
+def _fresh_eager_context() -> None:
+    """Start TensorFlow's eager context again if something already ran an op in it.
+
+    ``MultiWorkerMirroredStrategy`` must configure collective ops before the
+    context starts ("Collective ops must be configured at program startup"),
+    but importing tfcnn runs one op to trigger device discovery. Nothing else
+    exists at this point of a command-line run, so the context is reset
+    (TensorFlow's own tests do the same) and the strategy can configure it.
+    """
+    from tensorflow.python.eager import context
+
+    if getattr(context.context(), "_context_handle", None) is not None:
+        context._reset_context()
 
 
 def _is_chief(strategy) -> bool:
@@ -516,6 +532,8 @@ def train(opts: dict, log=print, callbacks=()) -> dict:
         True
     """
     check_out(opts["out"])
+    # Multi-worker collectives must be configured before TensorFlow runs its first op: strategy first.
+    strategy = make_strategy(opts["strategy"])
     keras.utils.set_random_seed(opts["seed"])
     if opts["deterministic"]:
         tf.config.experimental.enable_op_determinism()
@@ -523,13 +541,12 @@ def train(opts: dict, log=print, callbacks=()) -> dict:
     policy = mixed_policy_name() if opts["mixed_precision"] else "float32"
     keras.mixed_precision.set_global_policy(policy)
     try:
-        return _train(opts, log, callbacks, policy)
+        return _train(opts, log, callbacks, policy, strategy)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
 
 
-def _train(opts, log, extra_callbacks, policy):
-    strategy = make_strategy(opts["strategy"])
+def _train(opts, log, extra_callbacks, policy, strategy):
     chief = _is_chief(strategy)
     data = load_data(opts, log)
     config = get_config(opts["model"])
@@ -684,7 +701,7 @@ def _fit_and_save(model, strategy, opts, run, data, train_ds, val_ds, out, chief
     if not chief:
         shutil.rmtree(out, ignore_errors=True)
     log(f"{opts['model']}: test accuracy {result['accuracy']:.4f} on {data.name} "
-        f"({len(recorder.rows)} epochs, {train_time:.1f}s); saved to {opts['out']}")
+        f"({len(recorder.rows)} epochs, {train_time:.1f}s); " + (f"saved to {opts['out']}" if chief else "the chief saves"))
     return metrics
 
 

@@ -24,13 +24,14 @@ PROBE_TIMEOUT_S = 3.0
 _probe_cache: dict[str, bool] = {}
 
 
-def network_available(host: str = PROBE_HOST, port: int = 443, timeout: float = PROBE_TIMEOUT_S) -> bool:
+def network_available(host: str | None = None, port: int = 443, timeout: float = PROBE_TIMEOUT_S) -> bool:
     """Whether ``host:port`` accepts a TCP connection within ``timeout`` seconds (DNS included).
 
     ``TFCNN_OFFLINE=1`` in the environment answers ``False`` without trying.
     """
     if os.environ.get("TFCNN_OFFLINE", "") not in ("", "0"):
         return False
+    host = host or PROBE_HOST
     key = f"{host}:{port}"
     if key not in _probe_cache:
         result = [False]
