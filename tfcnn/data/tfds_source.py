@@ -94,7 +94,7 @@ def load_tfds(name: str, *, data_dir: str | None = None, manual_dir: str | None 
         _prepare(tfds, builder, name, manual_dir)
 
     image_key, label_key = keys
-    splits = builder.info.splits
+    splits = list(builder.info.splits) or ["train", "test"]  # no split metadata (mocked data): the usual two
     if "train" not in splits:
         raise DatasetError(f"the dataset has no 'train' split (it has {sorted(splits)}). Received: dataset={name!r}")
     x_train, y_train = _as_arrays(tfds, builder, "train", image_key, label_key)
