@@ -1,0 +1,70 @@
+"""tfcnn computes the same function as Keras Applications: copy Keras's weights in by the name map, same logits.
+
+For VGG16, VGG19, ResNet50/101/152, MobileNet and MobileNetV2: the default
+configuration (224x224x3, 1000 classes; the deep ones marked slow) and at
+least one other per family (small input, other class count, headless with
+pooling, other width; ResNet-152 shares ResNet-50/101's code and is checked at
+its default only, to keep the suite's time). Batch norm statistics are randomised so BN layers are exercised too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from golden_params import GOLDEN_PARAMS
+from zoo_checks import randomize_bn, rel_diff
+
+import tfcnn
+from tfcnn.models import _pretrained
+
+RTOL = 1e-4
+
+CASES = [
+    ("vgg16", {}),
+    ("vgg16", {"input_shape": (32, 32, 3), "num_classes": 10}),
+    ("vgg19", {"input_shape": (48, 48, 3), "include_top": False, "pooling": "max"}),
+    pytest.param("vgg19", {}, marks=pytest.mark.slow),
+    ("resnet50", {}),
+    ("resnet50", {"input_shape": (32, 32, 3), "num_classes": 10}),
+    ("resnet101", {"input_shape": (32, 32, 3), "include_top": False, "pooling": "avg"}),
+    pytest.param("resnet101", {}, marks=pytest.mark.slow),
+    pytest.param("resnet152", {}, marks=pytest.mark.slow),
+    ("mobilenet_v1", {}),
+    ("mobilenet_v1", {"input_shape": (32, 32, 3), "alpha": 0.25, "depth_multiplier": 2, "include_top": False,
+                      "pooling": "avg"}),
+    ("mobilenet_v2", {}),
+    ("mobilenet_v2", {"input_shape": (33, 47, 3), "alpha": 1.4, "include_top": False, "pooling": "max"}),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", CASES)
+def test_keras_weights_give_identical_logits_and_counts(name, kwargs):
+    ref = _pretrained.build_keras_reference(name, **kwargs)
+    model = tfcnn.create_model(name, **kwargs)
+    assert model.count_params() == ref.count_params()
+    if not kwargs:
+        assert model.count_params() == GOLDEN_PARAMS[(name, ())][0]
+    randomize_bn(ref)
+    copied = _pretrained.copy_keras_weights(ref, model, name)
+    assert copied == len([layer for layer in ref.layers if layer.weights])  # every Keras weight was used
+    x = np.random.default_rng(0).uniform(-1, 1, (1, *model.input_shape[1:])).astype("float32")
+    expected, got = ref(x, training=False).numpy(), model(x, training=False).numpy()
+    assert got.shape == expected.shape
+    assert rel_diff(expected, got) <= RTOL
+
+
+def test_fidelity_is_not_vacuous_a_wrong_weight_changes_the_logits():
+    """The comparison above would notice one mis-mapped layer."""
+    kwargs = {"input_shape": (32, 32, 3), "alpha": 0.35, "num_classes": 10}
+    ref = _pretrained.build_keras_reference("mobilenet_v2", **kwargs)
+    model = tfcnn.create_model("mobilenet_v2", **kwargs)
+    _pretrained.copy_keras_weights(ref, model, "mobilenet_v2")
+    kernel = model.get_layer("block3_project_conv")
+    kernel.set_weights([w[..., ::-1] for w in kernel.get_weights()])  # permute output channels
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 32, 32, 3)).astype("float32")
+    assert rel_diff(ref(x).numpy(), model(x).numpy()) > 1e-3
+
+
+def test_every_keras_application_family_is_registered():
+    assert {"vgg16", "vgg19", "resnet50", "resnet101", "resnet152", "mobilenet_v1",
+            "mobilenet_v2"} <= set(_pretrained.list_keras_applications())
