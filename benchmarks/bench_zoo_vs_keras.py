@@ -1,0 +1,171 @@
+"""tfcnn's zoo against Keras Applications, side by side in one run: forward and training-step time.
+
+    python benchmarks/bench_zoo_vs_keras.py [--models resnet50 vgg16 mobilenet_v2] [--batch 8] [--size 224]
+                                            [--repeats 5] [--train-repeats 3] [--json out.json]
+
+For each architecture both models are built with ``weights=None`` (Keras with
+``classifier_activation=None`` so both end in logits), compiled as
+``tf.function``s (inference forward pass; one SGD step with sparse
+cross-entropy), warmed up (tracing excluded), then timed in alternation
+(interleaved repetitions) and the medians compared: ``ratio = tfcnn / keras``,
+target <= 1.02 (the ratio of the fastest repetitions is shown beside it: on a
+shared machine other processes only add time). In the same run ``tf.matmul`` of two 2048x2048 fp32 matrices
+measures the machine's practical peak, and each forward pass's achieved
+GFLOP/s (2 x the analytic MACs of :func:`tfcnn.analysis.summarize` x batch /
+time) is given as a share of it. A training step costs about 3x the forward
+FLOPs (forward, plus gradients for activations and for weights); its GFLOP/s
+uses that estimate. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import statistics  # noqa: I001  (after the sys.path line, so that _timing is found)
+
+import numpy as np
+from _timing import markdown_table
+
+import tfcnn
+from tfcnn._compat import keras, tf
+from tfcnn.analysis import summarize
+
+KERAS_APPS = {
+    "resnet50": "ResNet50",
+    "vgg16": "VGG16",
+    "mobilenet_v2": "MobileNetV2",
+    "resnet101": "ResNet101",
+    "vgg19": "VGG19",
+    "inception_v3": "InceptionV3",
+    "mobilenet_v1": "MobileNet",
+}
+
+
+def build_pair(name: str, size: int):
+    keras_fn = getattr(keras.applications, KERAS_APPS[name])
+    shape = (size, size, 3)
+    reference = keras_fn(weights=None, input_shape=shape, classifier_activation=None)
+    ours = tfcnn.create_model(name, input_shape=shape)
+    return {"tfcnn": ours, "keras": reference}
+
+
+def step_functions(model, x, y):
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    optimizer = keras.optimizers.SGD(0.01)
+
+    @tf.function
+    def forward():
+        return model(x, training=False)
+
+    @tf.function
+    def train_step():
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+        return loss
+
+    return (lambda: forward().numpy()), (lambda: train_step().numpy())
+
+
+def timed(candidates: dict, *, repeats: int, warmup: int) -> dict[str, dict[str, float]]:
+    """Median and minimum seconds per call of each candidate, timed round-robin after ``warmup`` calls each."""
+    for fn in candidates.values():
+        for _ in range(warmup):
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in candidates}
+    for _ in range(repeats):
+        for name, fn in candidates.items():
+            t0 = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - t0)
+    return {name: {"median": statistics.median(v), "min": min(v), "samples": v} for name, v in samples.items()}
+
+
+def matmul_peak(n: int = 2048, repeats: int = 10) -> float:
+    """GFLOP/s of an ``n x n`` fp32 ``tf.matmul`` (median of repetitions, after warm-up)."""
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+    matmul = tf.function(lambda: tf.matmul(a, b))
+    t = timed({"mm": lambda: matmul().numpy()}, repeats=repeats, warmup=3)["mm"]["median"]
+    return 2 * n**3 / t / 1e9
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", nargs="+", default=["resnet50", "vgg16", "mobilenet_v2"],
+                        choices=sorted(KERAS_APPS))
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--size", type=int, default=224)
+    parser.add_argument("--repeats", type=int, default=7, help="interleaved forward repetitions per model")
+    parser.add_argument("--train-repeats", type=int, default=5, help="interleaved training-step repetitions")
+    parser.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    args = parser.parse_args(argv)
+
+    start = time.perf_counter()
+    peak_before = matmul_peak()
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=(args.batch, args.size, args.size, 3)).astype("float32"))
+    y = tf.constant(rng.integers(0, 1000, size=args.batch))
+    results = []
+    for name in args.models:
+        keras.utils.set_random_seed(0)
+        models = build_pair(name, args.size)
+        params = {k: m.count_params() for k, m in models.items()}
+        macs = summarize(models["tfcnn"]).total_macs
+        fns = {k: step_functions(m, x, y) for k, m in models.items()}
+        # Warm-up traces both graphs; the timed calls then alternate keras, tfcnn, keras, ...
+        fwd_t = timed({k: f[0] for k, f in fns.items()}, repeats=args.repeats, warmup=2)
+        trn_t = timed({k: f[1] for k, f in fns.items()}, repeats=args.train_repeats, warmup=2)
+        fwd = {k: v["median"] for k, v in fwd_t.items()}
+        trn = {k: v["median"] for k, v in trn_t.items()}
+        flops = 2 * macs * args.batch
+        results.append({"model": name, "params": params, "macs": macs, "forward_s": fwd, "train_step_s": trn,
+                        "forward_ratio": fwd["tfcnn"] / fwd["keras"], "train_ratio": trn["tfcnn"] / trn["keras"],
+                        "forward_ratio_min": fwd_t["tfcnn"]["min"] / fwd_t["keras"]["min"],
+                        "train_ratio_min": trn_t["tfcnn"]["min"] / trn_t["keras"]["min"],
+                        "forward_samples": {k: v["samples"] for k, v in fwd_t.items()},
+                        "train_samples": {k: v["samples"] for k, v in trn_t.items()},
+                        "forward_gflops": {k: flops / t / 1e9 for k, t in fwd.items()},
+                        "train_gflops": {k: 3 * flops / t / 1e9 for k, t in trn.items()}})
+        del fns, models
+        keras.backend.clear_session()
+    peak_after = matmul_peak()
+    peak = max(peak_before, peak_after)
+
+    rows = []
+    for r in results:
+        rows.append([
+            r["model"], f"{r['params']['tfcnn']:,}" + ("" if r["params"]["tfcnn"] == r["params"]["keras"] else " (!)"),
+            f"{r['macs'] / 1e9:.2f}",
+            f"{r['forward_s']['keras'] * 1e3:.0f}", f"{r['forward_s']['tfcnn'] * 1e3:.0f}", f"{r['forward_ratio']:.3f} ({r['forward_ratio_min']:.3f})",
+            f"{r['train_step_s']['keras'] * 1e3:.0f}", f"{r['train_step_s']['tfcnn'] * 1e3:.0f}",
+            f"{r['train_ratio']:.3f} ({r['train_ratio_min']:.3f})",
+            f"{r['forward_gflops']['tfcnn']:.0f} ({100 * r['forward_gflops']['tfcnn'] / peak:.0f} %)",
+            f"{r['train_gflops']['tfcnn']:.0f} ({100 * r['train_gflops']['tfcnn'] / peak:.0f} %)",
+        ])
+    print(f"batch {args.batch}, {args.size}x{args.size}x3, fp32, tf.function, medians of {args.repeats} forward / "
+          f"{args.train_repeats} training-step interleaved repetitions after warm-up; "
+          f"tf {tf.__version__}, {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}); "
+          f"tf.matmul 2048^2 fp32 peak {peak:.0f} GFLOP/s (before {peak_before:.0f}, after {peak_after:.0f}); "
+          f"wall time {time.perf_counter() - start:.0f} s\n")
+    print(markdown_table(
+        ["model", "params", "GMACs/img", "keras fwd ms", "tfcnn fwd ms", "fwd ratio median (min)", "keras train ms",
+         "tfcnn train ms", "train ratio median (min)", "tfcnn fwd GFLOP/s (of peak)", "tfcnn train GFLOP/s* (of peak)"], rows))
+    print("\n* training FLOPs estimated as 3 x forward FLOPs.")
+    if args.json:
+        from tfcnn._io import write_json
+
+        write_json(args.json, {"batch": args.batch, "size": args.size, "matmul_peak_gflops": peak,
+                               "matmul_peak_before": peak_before, "matmul_peak_after": peak_after,
+                               "results": results})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
