@@ -31,6 +31,7 @@ from tfcnn.compress import compress
 from tfcnn.compress.report import markdown
 from tfcnn.data import load_dataset, make_pipeline
 
+MARKER = "<!-- bench_compress.py results below; regenerated -->"
 MODELS = {
     # name: (create_model overrides, input shape, epochs, quick epochs)
     "lenet": ({}, (28, 28, 1), 8, 2),
@@ -123,8 +124,14 @@ def main(argv=None) -> int:
     text = "\n".join(sections) + "\n"
     print(text)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    head = ""
+    if os.path.isfile(args.out):  # keep the hand-written part above the marker
+        with open(args.out, encoding="utf-8") as f:
+            old = f.read()
+        if MARKER in old:
+            head = old.split(MARKER)[0]
     with open(args.out, "w", encoding="utf-8") as f:
-        f.write(text)
+        f.write(head + MARKER + "\n" + text if head else text)
     print(f"written to {args.out}")
     return 0
 
