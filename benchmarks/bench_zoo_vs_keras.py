@@ -22,15 +22,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import statistics  # noqa: I001  (after the sys.path line, so that _timing is found)
-
 import numpy as np
-from _timing import markdown_table
+from _timing import markdown_table  # benchmarks/_timing.py, found through the sys.path line above
 
 import tfcnn
 from tfcnn._compat import keras, tf
