@@ -118,6 +118,9 @@ def inception_module(L, x, branches, *, name):
 def _inception_v3(*, config, input_shape, num_classes, include_top, pooling, weights, style, name):
     input_shape = check_input_shape(config, input_shape)
     check_head(include_top, pooling, num_classes)
+    if isinstance(weights, str) and weights == "imagenet" and include_top and num_classes != 1000:
+        raise ValueError(f"weights='imagenet' with include_top=True needs num_classes=1000. "
+                         f"Received: num_classes={num_classes!r}")
     L = get_style(style)
 
     inputs = x = model_input(input_shape)
@@ -295,10 +298,7 @@ def _load(model, weights, **builder_args) -> None:
     if not (weights == "imagenet" or (is_h5 and os.path.isfile(weights))):
         _pretrained.load_pretrained(model, weights, name="inception_v3", **builder_args)
         return
-    if weights == "imagenet":
-        if builder_args["include_top"] and builder_args["num_classes"] != 1000:
-            raise ValueError("weights='imagenet' with include_top=True needs num_classes=1000. "
-                             f"Received: num_classes={builder_args['num_classes']!r}")
+    if weights == "imagenet":  # num_classes was checked before building
         path = _pretrained.imagenet_path("inception_v3", builder_args)
     else:
         path = weights
