@@ -1,0 +1,130 @@
+# %% [markdown]
+# # 07 BatchNorm / Batch normalisation
+#
+# **What you will learn**
+# - what BN computes: `γ · (x − μ_B) / √(σ²_B + ε) + β` with batch statistics in training, moving averages at
+#   inference;
+# - the three ways to write it (raw `tf.nn`, slim, Keras) and that they agree;
+# - training the same CNN with and without BN;
+# - MinMax scaling vs standard scaling of the input, the same idea applied once to the data.
+
+# %% setup
+
+# %%
+from tfcnn.data import load_dataset, make_pipeline
+from tfcnn.layers import get_style, raw, slim
+
+data = load_dataset("digits")
+x = data.x_train[:64].astype("float32") / 255.0
+
+# %% [markdown]
+# ## What BN does to a batch
+# After BN (γ = 1, β = 0) every channel of the batch has mean 0 and standard deviation 1, whatever the scale of the
+# conv output.
+
+# %%
+w = tf.random.normal((3, 3, 1, 8), stddev=3.0, seed=0)
+conv = raw.conv2d(x, w, tf.fill((8,), 5.0))
+moving_mean, moving_var = tf.zeros(8), tf.ones(8)
+y, new_mean, new_var = raw.batch_norm_train(conv, moving_mean, moving_var, beta=tf.zeros(8), gamma=tf.ones(8))
+print(inspect.getsource(raw.batch_norm_train).split('"""')[0])
+mean_before, std_before = tf.nn.moments(conv, axes=[0, 1, 2])
+mean_after, var_after = tf.nn.moments(y, axes=[0, 1, 2])
+print("| channel | mean before | std before | mean after | std after |\n|---:|---:|---:|---:|---:|")
+for c in range(4):
+    print(f"| {c} | {mean_before[c]:.2f} | {np.sqrt(std_before[c]):.2f} | {mean_after[c]:.1e} | "
+          f"{np.sqrt(var_after[c]):.3f} |")
+np.testing.assert_allclose(mean_after, 0, atol=1e-4)
+np.testing.assert_allclose(np.sqrt(var_after), 1, atol=1e-2)
+
+# %% [markdown]
+# ## Three ways, one result
+# Raw `tf.nn` (above), slim's `slim.batch_norm` (slim's default has no γ: `scale=False`) and Keras
+# `BatchNormalization` give the same output in training mode, and update the moving averages the same way.
+
+# %%
+inp = keras.Input(conv.shape[1:])
+slim_bn = keras.Model(inp, slim.batch_norm(inp, scale=True, scope="bn"))
+keras_bn = keras.Sequential([keras.Input(conv.shape[1:]), keras.layers.BatchNormalization(momentum=0.9,
+                                                                                          epsilon=1e-3)])
+y_slim = slim_bn(conv, training=True)
+y_keras = keras_bn(conv, training=True)
+print("| pair | max abs difference |\n|---|---:|")
+for name, other in (("slim vs raw", y_slim), ("keras vs raw", y_keras)):
+    d = float(tf.reduce_max(tf.abs(other - y)))
+    print(f"| {name} | {d:.1e} |")
+    assert d < 1e-4
+np.testing.assert_allclose(keras_bn.layers[0].moving_mean.numpy(), new_mean.numpy(), rtol=1e-4, atol=1e-4)
+np.testing.assert_allclose(keras_bn.layers[0].moving_variance.numpy(), new_var.numpy(), rtol=1e-3)
+# At inference all use the moving statistics:
+y_inf = raw.batch_norm(conv, new_mean, new_var, tf.zeros(8), tf.ones(8))
+assert float(tf.reduce_max(tf.abs(keras_bn(conv, training=False) - y_inf))) < 1e-3
+
+# %% [markdown]
+# ## Training with and without BN
+# The same small CNN, with BN after each convolution or without, trained with SGD at a high learning rate.
+
+# %%
+def cnn(use_bn):
+    L = get_style("keras")
+    inputs = h = keras.Input((8, 8, 1))
+    h = L.conv_bn(h, 16, 3, use_bn=use_bn, name="conv1")
+    h = L.conv_bn(h, 32, 3, use_bn=use_bn, name="conv2")
+    h = L.max_pool(h, 2, name="pool")
+    h = L.conv_bn(h, 32, 3, use_bn=use_bn, name="conv3")
+    h = L.global_pool(h, name="avg_pool")
+    return keras.Model(inputs, L.dense(h, 10, name="logits"))
+
+
+epochs = 3 if QUICK else 12
+train_ds = make_pipeline(data.x_train, data.y_train, (8, 8, 1), batch_size=32, training=True)
+test_ds = make_pipeline(data.x_test, data.y_test, (8, 8, 1), batch_size=256, training=False)
+histories = {}
+for use_bn in (False, True):
+    keras.utils.set_random_seed(0)
+    m = cnn(use_bn)
+    m.compile(keras.optimizers.SGD(0.05, momentum=0.9), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+              metrics=["accuracy"])
+    histories["with BN" if use_bn else "without BN"] = m.fit(train_ds, validation_data=test_ds, epochs=epochs,
+                                                             verbose=0).history
+fig, ax = plt.subplots(figsize=(6, 3.2))
+for name, h in histories.items():
+    ax.plot(range(1, epochs + 1), h["val_accuracy"], marker="o", label=name)
+ax.set_xlabel("epoch")
+ax.set_ylabel("test accuracy")
+ax.legend()
+ax.grid(alpha=0.3)
+plt.show()
+print("| model | test accuracy, epoch 1 | final |\n|---|---:|---:|")
+for name, h in histories.items():
+    print(f"| {name} | {h['val_accuracy'][0]:.3f} | {h['val_accuracy'][-1]:.3f} |")
+assert histories["with BN"]["val_accuracy"][-1] > 0.5
+
+# %% [markdown]
+# ## MinMax scaling vs standard scaling
+# Input normalisation is BN applied once to the data. MinMax maps each feature to [0, 1]; standard scaling to mean
+# 0 and variance 1, the same target BN uses inside the network.
+
+# %%
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+flat = data.x_train.reshape(len(data.x_train), -1).astype("float64")
+mm = MinMaxScaler().fit_transform(flat)
+st = StandardScaler().fit_transform(flat)
+varying = flat.std(axis=0) > 0
+print("| scaling | min | max | mean of feature means | mean of feature stds |\n|---|---:|---:|---:|---:|")
+for name, a in (("none", flat), ("MinMax", mm), ("standard", st)):
+    a = a[:, varying]
+    print(f"| {name} | {a.min():.2f} | {a.max():.2f} | {a.mean(0).mean():.2f} | {a.std(0).mean():.2f} |")
+assert mm.min() == 0
+np.testing.assert_allclose(mm[:, varying].max(0), 1)
+np.testing.assert_allclose(st[:, varying].mean(0), 0, atol=1e-9)
+np.testing.assert_allclose(st[:, varying].std(0), 1, atol=1e-9)
+
+# %% [markdown]
+# ## Exercises
+# 1. Repeat the training comparison with `SGD(0.2)`. Which model still learns?
+# 2. Call `keras_bn(conv, training=True)` ten times and print `moving_mean`. Why does it move towards the batch
+#    mean, and how fast for `momentum=0.9`?
+# 3. Why does a conv layer followed by BN not need a bias? (`tfcnn` drops it: see `conv_bias` in
+#    `tfcnn/layers/_common.py`.)

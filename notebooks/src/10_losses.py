@@ -1,0 +1,124 @@
+# %% [markdown]
+# # 10 损失层 / Losses
+#
+# **What you will learn**
+# - cross-entropy is the negative log-likelihood of the true class under the softmax;
+# - the regression losses L1, L2 and smooth L1 and their gradients (smooth L1 = L2 near zero, L1 far away);
+# - L0, L1 and L2 regularisation, and the sparsity that L1 gives.
+
+# %% setup
+
+# %% [markdown]
+# ## Cross-entropy as likelihood
+# For logits `z` and true class `y`: `p = softmax(z)`, `loss = −log p_y`. Minimising it maximises the likelihood
+# of the training labels.
+
+# %%
+logits = tf.constant([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3], [1.0, 1.0, 1.0]])
+labels = tf.constant([0, 1, 2])
+probs = tf.nn.softmax(logits).numpy()
+manual = -np.log(probs[np.arange(3), labels.numpy()])
+keras_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="none")(labels, logits).numpy()
+print("| example | p(true class) | -log p | Keras |\n|---:|---:|---:|---:|")
+for i in range(3):
+    print(f"| {i} | {probs[i, labels[i]]:.3f} | {manual[i]:.4f} | {keras_loss[i]:.4f} |")
+np.testing.assert_allclose(keras_loss, manual, rtol=1e-5)
+assert abs(manual[2] - np.log(3)) < 1e-6  # a uniform guess over 3 classes costs log 3
+
+# %% [markdown]
+# The gradient of cross-entropy with respect to the logits is `p − onehot(y)`: simple, and never saturating while
+# the prediction is wrong.
+
+# %%
+with tf.GradientTape() as tape:
+    tape.watch(logits)
+    loss = tf.reduce_sum(keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
+grad = tape.gradient(loss, logits).numpy()
+np.testing.assert_allclose(grad, probs - np.eye(3)[labels.numpy()], atol=1e-6)
+print("d loss / d logits = p - onehot(y):\n", np.round(grad, 3))
+
+# %% [markdown]
+# ## L1, L2 and smooth L1
+# For an error `e = prediction − target`: L1 `|e|`, L2 `e²/2`, smooth L1 (Fast R-CNN) `0.5e²` if `|e| < 1`
+# else `|e| − 0.5`. Keras calls smooth L1 `Huber(delta=1)`. The gradients, computed by autodiff: L2's grows
+# without bound (outliers dominate), L1's is ±1 everywhere (not smooth at 0), smooth L1 takes the best of both.
+
+# %%
+e = tf.constant(np.linspace(-3, 3, 601), tf.float32)
+huber = keras.losses.Huber(delta=1.0, reduction="none")
+losses = {
+    "L1": lambda v: tf.abs(v),
+    "L2": lambda v: 0.5 * v**2,
+    "smooth L1": lambda v: huber(tf.zeros_like(v)[:, None], v[:, None]),
+}
+curves = {}
+for name, fn in losses.items():
+    with tf.GradientTape() as tape:
+        tape.watch(e)
+        value = fn(e)
+    curves[name] = (value.numpy(), tape.gradient(value, e).numpy())
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+for name, (v, g) in curves.items():
+    axes[0].plot(e, v, label=name)
+    axes[1].plot(e, g, label=name)
+axes[0].set_title("loss")
+axes[1].set_title("gradient")
+for ax in axes:
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_xlabel("error e")
+plt.show()
+
+en = e.numpy()
+smooth_manual = np.where(np.abs(en) < 1, 0.5 * en**2, np.abs(en) - 0.5)
+np.testing.assert_allclose(curves["smooth L1"][0], smooth_manual, atol=1e-5)
+g = curves["smooth L1"][1]
+assert np.abs(g).max() <= 1 + 1e-6  # bounded like L1
+np.testing.assert_allclose(g[np.abs(en) < 0.99], en[np.abs(en) < 0.99], atol=1e-5)  # linear like L2 near 0
+print("| error | L1 grad | L2 grad | smooth L1 grad |\n|---:|---:|---:|---:|")
+for v in (-3.0, -0.5, 0.25, 3.0):
+    i = int(np.argmin(np.abs(en - v)))
+    print(f"| {v} | {curves['L1'][1][i]:.2f} | {curves['L2'][1][i]:.2f} | {curves['smooth L1'][1][i]:.2f} |")
+
+# %% [markdown]
+# ## L0, L1, L2 regularisation and sparsity
+# L0 counts the non-zero weights (what we would like to minimise, but it has no gradient); L1 is its closest convex
+# relative and drives weights to exactly zero; L2 shrinks all weights but leaves them non-zero.
+# Experiment: a linear model on 30 features of which only 3 matter, fitted with an L1 or an L2 penalty.
+
+# %%
+rng = np.random.default_rng(0)
+n_features = 30
+true_w = np.zeros(n_features, np.float32)
+true_w[[2, 11, 25]] = [2.0, -3.0, 1.5]
+x = rng.normal(size=(400, n_features)).astype("float32")
+y = x @ true_w + rng.normal(size=400).astype("float32")  # noisy: unpenalised, the 27 useless weights fit noise
+
+weights = {}
+for name, reg in (("L1", keras.regularizers.L1(0.2)), ("L2", keras.regularizers.L2(0.2))):
+    keras.utils.set_random_seed(0)
+    m = keras.Sequential([keras.Input((n_features,)), keras.layers.Dense(1, kernel_regularizer=reg)])
+    # Plain SGD: the L1 subgradient makes small weights oscillate around 0, so count "near zero".
+    m.compile(keras.optimizers.SGD(0.05), "mse")
+    m.fit(x, y, epochs=300, batch_size=400, verbose=0)
+    weights[name] = m.layers[0].kernel.numpy()[:, 0]
+
+fig, ax = plt.subplots(figsize=(8, 2.8))
+ax.stem(np.arange(n_features) - 0.15, weights["L1"], linefmt="C0-", markerfmt="C0o", label="L1")
+ax.stem(np.arange(n_features) + 0.15, weights["L2"], linefmt="C1-", markerfmt="C1s", label="L2")
+ax.set_xlabel("feature")
+ax.set_ylabel("weight")
+ax.legend()
+plt.show()
+print("| penalty | L0 (|w| > 0.02) | L1 norm | L2 norm | weights on the 3 true features |\n|---|---:|---:|---:|---|")
+for name, wts in weights.items():
+    print(f"| {name} | {(np.abs(wts) > 0.02).sum()} | {np.abs(wts).sum():.2f} | {np.linalg.norm(wts):.2f} | "
+          f"{np.round(wts[[2, 11, 25]], 2).tolist()} |")
+near_zero = {name: int((np.abs(wts) <= 0.02).sum()) for name, wts in weights.items()}
+assert near_zero["L1"] > near_zero["L2"] + 5, near_zero
+
+# %% [markdown]
+# ## Exercises
+# 1. Change `Huber(delta=1.0)` to `delta=0.5`. Where does the gradient stop growing?
+# 2. Raise the L1 coefficient to 0.5. Which true feature is lost first, and why?
+# 3. Show that for two classes, softmax cross-entropy equals binary cross-entropy on the logit difference.
