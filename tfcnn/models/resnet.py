@@ -116,11 +116,11 @@ BLOCKS = {"basic": basic_block, "bottleneck": bottleneck_block}
 
 
 def _resnet(depth, *, config, input_shape, num_classes, include_top, pooling, weights, style, name, variant,
-            weight_decay, se_reduction=0):
+            weight_decay, se_reduction=None):
     input_shape = check_input_shape(config, input_shape)
     check_head(include_top, pooling, num_classes)
     check_choice("variant", variant, tuple(VARIANTS))
-    if se_reduction:
+    if se_reduction is not None:
         check_positive("se_reduction", se_reduction, integer=True)
     L = get_style(style)
     conv_bias, bn_epsilon = VARIANTS[variant]
