@@ -305,6 +305,32 @@ def imagenet_path(name: str, builder_args: Mapping[str, Any]) -> Path:
     return Path(keras.utils.get_file(file_name, url, cache_subdir="models"))
 
 
+def check_weights(weights, *, name: str, **builder_args) -> None:
+    """Validate ``weights`` before a model is built, so that a bad value fails fast.
+
+    ``'imagenet'`` is resolved here (cache, or download when online), so an
+    offline run without the file fails before any layer is created.
+
+    Raises:
+        ValueError: not ``None``, ``'imagenet'`` or an existing file; or no ImageNet file for this configuration.
+        PretrainedWeightsUnavailable: ``'imagenet'`` offline without a cached file.
+    """
+    if weights is None:
+        return
+    if isinstance(weights, str) and weights == "imagenet":
+        _check_imagenet_head(builder_args)
+        imagenet_path(name, builder_args)
+        return
+    if not isinstance(weights, (str, os.PathLike)) or not os.path.exists(weights):
+        raise ValueError(f"weights must be None, 'imagenet' or the path of a weights file. Received: weights={weights!r}")
+
+
+def _check_imagenet_head(builder_args) -> None:
+    if builder_args.get("include_top", True) and builder_args.get("num_classes", 1000) != 1000:
+        raise ValueError("weights='imagenet' with include_top=True needs num_classes=1000. "
+                         f"Received: num_classes={builder_args.get('num_classes')!r}")
+
+
 def load_pretrained(model, weights, *, name: str, **builder_args) -> None:
     """Load ``weights`` into tfcnn's ``name`` model (what builders call for ``weights=``).
 
@@ -325,9 +351,7 @@ def load_pretrained(model, weights, *, name: str, **builder_args) -> None:
     if weights is None:
         return
     if isinstance(weights, str) and weights == "imagenet":
-        if builder_args.get("include_top", True) and builder_args.get("num_classes", 1000) != 1000:
-            raise ValueError("weights='imagenet' with include_top=True needs num_classes=1000. "
-                             f"Received: num_classes={builder_args.get('num_classes')!r}")
+        _check_imagenet_head(builder_args)
         path = imagenet_path(name, builder_args)
         apply_weights(model, read_h5_weights(path), get_keras_application(name).name_map,
                       what=f"weights='imagenet' ({path.name})")

@@ -165,6 +165,8 @@ def mobilenet_v1(*, input_shape=None, num_classes=1000, include_top=True, poolin
     _check_width(alpha, MOBILENET_V1_STEM)
     check_positive("depth_multiplier", depth_multiplier, integer=True)
     check_rate("dropout_rate", dropout_rate)
+    _pretrained.check_weights(weights, name=config.name, input_shape=input_shape, num_classes=num_classes,
+                              include_top=include_top, pooling=pooling, alpha=alpha, depth_multiplier=depth_multiplier)
     L = get_style(style)
 
     inputs = x = model_input(input_shape)
@@ -217,6 +219,8 @@ def mobilenet_v2(*, input_shape=None, num_classes=1000, include_top=True, poolin
     check_head(include_top, pooling, num_classes)
     _check_width(alpha, MOBILENET_V2_STEM)
     check_rate("dropout_rate", dropout_rate)
+    _pretrained.check_weights(weights, name=config.name, input_shape=input_shape, num_classes=num_classes,
+                              include_top=include_top, pooling=pooling, alpha=alpha)
     L = get_style(style)
 
     inputs = x = model_input(input_shape)

@@ -122,6 +122,8 @@ def _resnet(depth, *, config, input_shape, num_classes, include_top, pooling, we
     check_choice("variant", variant, tuple(VARIANTS))
     if se_reduction is not None:
         check_positive("se_reduction", se_reduction, integer=True)
+    _pretrained.check_weights(weights, name=config.name, input_shape=input_shape, num_classes=num_classes,
+                              include_top=include_top, pooling=pooling, variant=variant)
     L = get_style(style)
     conv_bias, bn_epsilon = VARIANTS[variant]
     kind, repeats = RESNET_STAGES[depth]

@@ -98,6 +98,8 @@ def _vgg(config_letter, *, config, input_shape, num_classes, include_top, poolin
     input_shape = check_input_shape(config, input_shape)
     check_head(include_top, pooling, num_classes)
     check_rate("dropout_rate", dropout_rate)
+    _pretrained.check_weights(weights, name=config.name, input_shape=input_shape, num_classes=num_classes,
+                              include_top=include_top, pooling=pooling)
     L = get_style(style)
     stages = VGG_STAGES[config_letter]
     inputs = model_input(input_shape)
