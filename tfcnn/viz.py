@@ -43,7 +43,8 @@ from collections.abc import Callable, Iterable, Sequence
 import matplotlib
 import numpy as np
 
-if not os.environ.get("DISPLAY") and "ipykernel" not in os.environ.get("MPLBACKEND", "") and \
+# Headless (CLI, CI): Agg. Inside Jupyter, leave the inline backend alone.
+if not os.environ.get("DISPLAY") and "ipykernel" not in sys.modules and "MPLBACKEND" not in os.environ and \
         "JPY_PARENT_PID" not in os.environ:
     matplotlib.use("Agg")
 
