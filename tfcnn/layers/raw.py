@@ -428,10 +428,10 @@ class RawZeroPad(RawLayer):
 class RawLRN(RawLayer):
     """Local response normalisation across channels, ``tf.nn.local_response_normalization``.
 
-    ``b = a / (bias + alpha * sum(a**2 over 2*depth_radius+1 channels)) ** beta``.
-    Note TensorFlow's ``alpha`` multiplies the plain sum, while AlexNet's paper
-    divides by ``n``: the paper's ``alpha=1e-4, n=5`` is TensorFlow's
-    ``alpha=1e-4/5`` if you want the exact paper formula.
+    ``b = a / (bias + alpha * sum(a**2 over 2*depth_radius+1 channels)) ** beta``,
+    which is exactly the AlexNet paper's formula with its constants
+    (``n=5, k=2, alpha=1e-4, beta=0.75``). Caffe's LRN, by contrast, divides
+    ``alpha`` by ``n``: to reproduce a Caffe model use ``alpha=1e-4 / 5``.
     """
 
     def __init__(self, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75, **kwargs):
