@@ -9,6 +9,12 @@ recomputed (and tested):
 * parameters with weight sharing (a conv layer), without it (a locally
   connected layer) and fully connected;
 * the receptive field of a stack (two 3x3 convolutions see 5x5, three see 7x7).
+
+The same arithmetic applied to whole models (chapter 4's "structure
+comparison"): :func:`summarize` gives every layer's output shape,
+parameters, multiply-accumulates and receptive field; :func:`profile_flops`
+asks TensorFlow's profiler for its FLOP count to cross-check; and
+:func:`compare_architectures` tabulates the zoo beside the papers' errors.
 """
 
 from __future__ import annotations
@@ -508,7 +514,7 @@ def summarize(model, *, input_shape: tuple[int, int, int] | None = None) -> Summ
     fc_params = 0
     for layer in model.layers:
         node = nodes.get(layer.name)
-        inbound = [] if node is None else [lyr.name for lyr in node.iterate_inbound() for lyr in [lyr[0]]]
+        inbound = [] if node is None else [entry[0].name for entry in node.iterate_inbound()]
         in_shape = None if node is None else node.input_shapes
         out_shape = layer.output_shape if node is None else node.output_shapes
         if isinstance(in_shape, list) and len(in_shape) == 1:
@@ -736,7 +742,8 @@ def compare_architectures(names: Iterable[str] | None = None) -> list[dict]:
     :data:`PUBLISHED_ERRORS` (``None`` where the paper gives none).
 
     Args:
-        names: registry names; default: all of :func:`tfcnn.list_models`.
+        names: registry names; default: all of :func:`tfcnn.list_models`, in
+            the order of the notes (LeNet, AlexNet, ... MobileNet).
 
     Returns:
         A list of dicts with keys ``name``, ``input_shape``, ``depth``,
@@ -754,7 +761,10 @@ def compare_architectures(names: Iterable[str] | None = None) -> list[dict]:
     from tfcnn._compat import keras
     from tfcnn.models.registry import create_model, get_config, list_models
 
-    names = list_models() if names is None else list(names)
+    if names is None:  # the order of the notes (PUBLISHED_ERRORS), then anything newer
+        registered = list_models()
+        names = [n for n in PUBLISHED_ERRORS if n in registered] + [n for n in registered if n not in PUBLISHED_ERRORS]
+    names = list(names)
     for name in names:
         get_config(name)  # fail before the slow part
     rows = []
@@ -809,10 +819,10 @@ def _short_protocol(protocol: str) -> str:
     p = protocol.lower()
     if not protocol or "not" in p.split(",")[0] or "only" in p:
         return "-"
+    if "1 crop" in p:  # before 10-crop: single-crop rows mention the 10-crop figure in passing
+        return "1-crop"
     if "10-crop" in p or "10 crops" in p:
         return "10-crop"
     if "dense" in p:
         return "dense, 1 scale"
-    if "1 crop" in p:
-        return "1-crop"
     return "as reported"
