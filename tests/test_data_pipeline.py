@@ -31,7 +31,7 @@ def test_training_pipeline_shuffles_and_augments_each_epoch_but_keeps_labels():
     data = load_dataset("digits")
     ds = make_pipeline(data.x_train[:64], data.y_train[:64], (16, 16, 1), batch_size=64, training=True,
                        augment_images=True, hflip=False)
-    (x1, y1), (x2, y2) = [next(iter(ds)) for _ in range(2)]
+    (x1, y1), (_x2, y2) = [next(iter(ds)) for _ in range(2)]
     assert sorted(y1.numpy()) == sorted(y2.numpy()) == sorted(data.y_train[:64])
     assert not np.array_equal(y1.numpy(), y2.numpy())  # reshuffled
     clean = make_pipeline(data.x_train[:64], data.y_train[:64], (16, 16, 1), batch_size=64, training=False)
@@ -71,7 +71,7 @@ def test_batch_size_must_be_positive_int(batch_size):
 
 def test_validation_split_comes_from_training_data_only():
     data = load_dataset("digits")
-    x_tr, y_tr, x_val, y_val = data.validation_split(0.1, seed=0)
+    x_tr, _y_tr, x_val, _y_val = data.validation_split(0.1, seed=0)
     assert len(x_tr) + len(x_val) == len(data.x_train)
     test_keys = {x.tobytes() for x in data.x_test}
     train_keys = {x.tobytes() for x in data.x_train}

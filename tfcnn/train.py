@@ -353,11 +353,19 @@ def count_macs(model) -> int | None:
 
 # ---------------------------------------------------------------------------------------- callbacks
 class _NonFiniteGuard(keras.callbacks.Callback):
-    """``TerminateOnNaN`` that also remembers where, so no checkpoint is taken of the broken weights."""
+    """``TerminateOnNaN`` that also remembers where, so no checkpoint is taken of the broken weights.
 
-    def __init__(self):
+    Reading the loss forces a device sync, which ``TerminateOnNaN`` pays on
+    every step; this guard reads it every ``every`` steps (and before every
+    step checkpoint) and at each epoch end, where Keras has synced anyway. The
+    running mean loss stays NaN once one step was NaN, so nothing is missed.
+    """
+
+    def __init__(self, every: int = 1):
         super().__init__()
+        self._supports_tf_logs = True  # logs arrive as tensors: no sync unless we read them
         self.where = None
+        self.every = max(1, int(every))
         self._epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -365,11 +373,15 @@ class _NonFiniteGuard(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
-        if loss is not None and self.where is None and not np.isfinite(loss):
+        if loss is not None and self.where is None and (batch + 1) % self.every == 0 and not np.isfinite(float(loss)):
             self.where = (self._epoch, batch)
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):  # the weights may be non-finite while the mean loss is not yet
+        loss = (logs or {}).get("loss")
+        if self.where is None and loss is not None and not np.isfinite(float(loss)):
+            self.where = (epoch, None)
+            self.model.stop_training = True
         if self.where is None and not all(np.isfinite(v).all() for v in self.model.get_weights()):
             self.where = (epoch, None)
             self.model.stop_training = True
@@ -648,7 +660,8 @@ def _fit_and_save(model, strategy, opts, run, data, train_ds, val_ds, out, chief
     os.makedirs(state, exist_ok=True)
     _io.write_json(run_file, fingerprint)
 
-    guard = _NonFiniteGuard()
+    # With a progress bar Keras syncs every step anyway; quiet runs check every 50 steps and before checkpoints.
+    guard = _NonFiniteGuard(every=1 if not opts["quiet"] else math.gcd(50, opts["checkpoint_every"] or 50))
     recorder = _History(os.path.join(state, "history.json"), epochs=opts["epochs"], log=log, guard=guard,
                         train_images=run["train_images"])
     backup = _Backup(os.path.join(state, "backup"), save_freq=opts["checkpoint_every"] or "epoch", guard=guard)
