@@ -85,7 +85,7 @@ def test_vgg_tfmot_prune_and_quantize():
     assert_prunable(model)
     model = tfcnn.create_model("vgg11", input_shape=SMALL, num_classes=10)
     q = tfmot.quantization.keras.quantize_model(model)
-    assert q.predict(np.zeros((1, *SMALL), "float32"), verbose=0).shape == (1, 10)
+    assert q(np.zeros((1, *SMALL), "float32")).shape == (1, 10)
 
 
 def test_vgg_headless_pooling_and_feature_extractor():
