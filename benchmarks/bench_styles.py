@@ -16,13 +16,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import numpy as np  # noqa: E402
+import numpy as np
+from _timing import interleaved, markdown_table
 
-import tfcnn  # noqa: E402
-from _timing import interleaved, markdown_table  # noqa: E402
-from tfcnn._compat import keras, tf  # noqa: E402
-from tfcnn.layers import STYLES, get_style  # noqa: E402
-from tfcnn.models._common import copy_weights  # noqa: E402
+import tfcnn
+from tfcnn._compat import keras, tf
+from tfcnn.layers import STYLES, get_style
+from tfcnn.models._common import copy_weights
 
 
 def conv_stack(style: str):

@@ -49,17 +49,15 @@ def test_captured_scope_can_be_reentered():
 
 
 def test_undecorated_op_raises():
-    with pytest.raises(ValueError, match="not decorated with @add_arg_scope"):
-        with arg_scope([plain], a=1):
-            pass
+    with pytest.raises(ValueError, match="not decorated with @add_arg_scope"), arg_scope([plain], a=1):
+        pass
 
 
 def test_reentering_with_kwargs_raises():
     with arg_scope([op], a=1) as sc:
         pass
-    with pytest.raises(ValueError, match="takes no arguments"):
-        with arg_scope(sc, a=2):
-            pass
+    with pytest.raises(ValueError, match="takes no arguments"), arg_scope(sc, a=2):
+        pass
 
 
 def test_arg_scope_sets_regularizer_and_normalizer_on_real_layers():

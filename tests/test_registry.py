@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+from golden_params import GOLDEN_PARAMS
 
 import tfcnn
-from golden_params import GOLDEN_PARAMS
 from tfcnn._compat import keras
 
 
@@ -33,7 +35,7 @@ def test_none_overrides_are_ignored():
 
 def test_config_is_frozen():
     config = tfcnn.get_config("lenet")
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         config.num_classes = 3
     with pytest.raises(TypeError):
         config.options["pool"] = "avg"

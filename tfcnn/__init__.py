@@ -18,8 +18,8 @@ import os
 
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 
-from tfcnn._compat import keras, tf  # noqa: E402
-from tfcnn.models.registry import (  # noqa: E402
+from tfcnn._compat import keras, tf
+from tfcnn.models.registry import (
     ModelConfig,
     create_model,
     get_config,

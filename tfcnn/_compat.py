@@ -49,8 +49,8 @@ def _quiet_native_stderr():
 
 
 with _quiet_native_stderr():
-    import tensorflow as tf  # noqa: E402
-    import tf_keras as keras  # noqa: E402
+    import tensorflow as tf
+    import tf_keras as keras
 
     tf.constant(0)  # device discovery (CUDA probes) happens on first use; let it happen while quiet
 
@@ -65,4 +65,4 @@ if _tf_was_loaded and getattr(tf.keras, "__name__", "").split(".")[0] == "keras"
 
 layers = keras.layers
 
-__all__ = ["tf", "keras", "layers"]
+__all__ = ["keras", "layers", "tf"]

@@ -20,7 +20,6 @@ from types import MappingProxyType
 from typing import Any
 
 
-
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
     """Defaults of one registered architecture.
@@ -131,7 +130,7 @@ def create_model(name: str, *, style: str = "keras", **overrides):
     Example:
         >>> model = create_model("lenet", style="raw", num_classes=10)
     """
-    config, builder = _lookup(name)
+    _, builder = _lookup(name)
     from tfcnn.layers import get_style
 
     get_style(style)  # validates the style name before building
