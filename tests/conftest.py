@@ -10,7 +10,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-import tfcnn  # noqa: E402,F401  (must precede any TensorFlow import)
+import tfcnn  # noqa: F401  (must precede any TensorFlow import)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MNIST_TEST_DIR = REPO_ROOT.parent / "shared" / "datasets" / "mnist-test"
