@@ -90,6 +90,18 @@ def timed(candidates: dict, *, repeats: int, warmup: int) -> dict[str, dict[str,
 MATMUL_N = 2048
 
 
+def op_histogram(model, shape) -> dict[str, int]:
+    """Op types and counts of the traced inference graph (bookkeeping ops left out)."""
+    fn = tf.function(lambda t: model(t, training=False), autograph=False)
+    graph = fn.get_concrete_function(tf.TensorSpec(shape, tf.float32)).graph
+    skip = {"Identity", "NoOp", "ReadVariableOp", "Placeholder", "Const"}
+    hist: dict[str, int] = {}
+    for op in graph.get_operations():
+        if op.type not in skip:
+            hist[op.type] = hist.get(op.type, 0) + 1
+    return hist
+
+
 def matmul_fn(n: int = MATMUL_N):
     """A blocking ``n x n`` fp32 ``tf.matmul``: the machine's practical peak."""
     a = tf.random.normal((n, n))
@@ -126,6 +138,8 @@ def main(argv=None) -> int:
         models = build_pair(name, args.size)
         params = {k: m.count_params() for k, m in models.items()}
         macs = summarize(models["tfcnn"]).total_macs
+        # Same op types and counts means the same work: any ratio away from 1 is then the machine's noise.
+        same_ops = op_histogram(models["tfcnn"], x.shape) == op_histogram(models["keras"], x.shape)
         fns = {k: step_functions(m, x, y) for k, m in models.items()}
         # Warm-up traces both graphs; the timed calls then alternate keras, tfcnn, keras, ...
         # The matmul joins the forward loop, so that the peak is measured under the same load as the models.
@@ -136,7 +150,7 @@ def main(argv=None) -> int:
         trn = {k: v["median"] for k, v in trn_t.items()}
         flops = 2 * macs * args.batch
         results.append({"model": name, "params": params, "macs": macs, "forward_s": fwd, "train_step_s": trn,
-                        "matmul_peak_gflops": peak,
+                        "matmul_peak_gflops": peak, "same_ops": same_ops,
                         "forward_ratio": fwd["tfcnn"] / fwd["keras"], "train_ratio": trn["tfcnn"] / trn["keras"],
                         "forward_ratio_min": fwd_t["tfcnn"]["min"] / fwd_t["keras"]["min"],
                         "train_ratio_min": trn_t["tfcnn"]["min"] / trn_t["keras"]["min"],
@@ -152,7 +166,7 @@ def main(argv=None) -> int:
     for r in results:
         rows.append([
             r["model"], f"{r['params']['tfcnn']:,}" + ("" if r["params"]["tfcnn"] == r["params"]["keras"] else " (!)"),
-            f"{r['macs'] / 1e9:.2f}",
+            f"{r['macs'] / 1e9:.2f}", "yes" if r["same_ops"] else "no",
             f"{r['forward_s']['keras'] * 1e3:.0f}", f"{r['forward_s']['tfcnn'] * 1e3:.0f}", f"{r['forward_ratio']:.3f} ({r['forward_ratio_min']:.3f})",
             f"{r['train_step_s']['keras'] * 1e3:.0f}", f"{r['train_step_s']['tfcnn'] * 1e3:.0f}",
             f"{r['train_ratio']:.3f} ({r['train_ratio_min']:.3f})",
@@ -166,7 +180,7 @@ def main(argv=None) -> int:
           f"tf.matmul 2048^2 fp32 alone: {peak_before:.0f} GFLOP/s before, {peak_after:.0f} after; "
           f"wall time {time.perf_counter() - start:.0f} s\n")
     print(markdown_table(
-        ["model", "params", "GMACs/img", "keras fwd ms", "tfcnn fwd ms", "fwd ratio median (min)", "keras train ms",
+        ["model", "params", "GMACs/img", "same ops as keras", "keras fwd ms", "tfcnn fwd ms", "fwd ratio median (min)", "keras train ms",
          "tfcnn train ms", "train ratio median (min)", "matmul GFLOP/s (same loop)", "tfcnn fwd GFLOP/s (of peak)", "tfcnn train GFLOP/s* (of peak)"], rows))
     print("\n* training FLOPs estimated as 3 x forward FLOPs.")
     if args.json:
