@@ -52,7 +52,7 @@ with _quiet_native_stderr():
     import tensorflow as tf
     import tf_keras as keras
 
-    tf.constant(0)  # device discovery (CUDA probes) happens on first use; let it happen while quiet
+    tf.config.list_physical_devices()  # the CUDA probe prints too; run it while quiet, without starting a context
 
 if _tf_was_loaded and getattr(tf.keras, "__name__", "").split(".")[0] == "keras":
     warnings.warn(

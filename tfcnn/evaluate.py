@@ -120,7 +120,9 @@ def _run(args):
     seed = args.seed if args.seed is not None else config.get("seed", 0)
     data = load_dataset(spec, seed=seed, holdout=holdout, data_dir=args.data_dir or config.get("data_dir"),
                         manual_dir=args.manual_dir or config.get("manual_dir"))
-    model = keras.models.load_model(model_path, compile=False)
+    from tfcnn.compress import load_model  # knows pruned, clustered and QAT models
+
+    model = load_model(model_path)
     classes = int(model.outputs[0].shape[-1])
     if classes != data.num_classes:
         raise DatasetError(f"the model has {classes} outputs but the dataset has {data.num_classes} classes. "

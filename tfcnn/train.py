@@ -275,9 +275,10 @@ def _fresh_eager_context() -> None:
 
     ``MultiWorkerMirroredStrategy`` must configure collective ops before the
     context starts ("Collective ops must be configured at program startup"),
-    but importing tfcnn runs one op to trigger device discovery. Nothing else
+    but a caller (a notebook, a test) may already have run an op. Nothing else
     exists at this point of a command-line run, so the context is reset
     (TensorFlow's own tests do the same) and the strategy can configure it.
+    Importing tfcnn itself starts no context.
     """
     from tensorflow.python.eager import context
 
