@@ -27,3 +27,20 @@ def resolve_weight_decay(value) -> float:
 def l2(value):
     wd = resolve_weight_decay(value)
     return keras.regularizers.L2(wd) if wd else None
+
+
+# Merge layers hold no weights and no lesson, so the raw and keras styles share
+# Keras's own (slim wraps the same layers in ``slim.merge``).
+def add(xs, *, name):
+    """Element-wise sum (a residual connection)."""
+    return keras.layers.Add(name=name)(list(xs))
+
+
+def multiply(xs, *, name):
+    """Element-wise product (attention masks, squeeze-and-excitation)."""
+    return keras.layers.Multiply(name=name)(list(xs))
+
+
+def concat(xs, *, name):
+    """Concatenate along channels (Inception branches)."""
+    return keras.layers.Concatenate(axis=-1, name=name)(list(xs))

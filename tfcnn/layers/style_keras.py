@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from tfcnn import defaults
 from tfcnn._compat import keras
+from tfcnn.layers._common import add, concat, multiply  # noqa: F401  (façade ops shared by both styles)
 from tfcnn.layers._common import act_name, check_activation, conv_bias, l2
 from tfcnn.layers.raw import RawLRN
 
@@ -124,21 +125,6 @@ def dropout(x, rate, *, name):
 def zero_pad(x, padding, *, name):
     """Explicit zero padding (an int or ``((top, bottom), (left, right))``), as Keras Applications' ResNet uses."""
     return keras.layers.ZeroPadding2D(padding, name=name)(x)
-
-
-def add(xs, *, name):
-    """Element-wise sum (a residual connection)."""
-    return keras.layers.Add(name=name)(list(xs))
-
-
-def multiply(xs, *, name):
-    """Element-wise product (attention masks, squeeze-and-excitation)."""
-    return keras.layers.Multiply(name=name)(list(xs))
-
-
-def concat(xs, *, name):
-    """Concatenate along channels (Inception branches)."""
-    return keras.layers.Concatenate(axis=-1, name=name)(list(xs))
 
 
 def lrn(x, *, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75, name):
