@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from tfcnn import defaults
 from tfcnn._compat import keras
-from tfcnn.layers._common import add, concat, multiply  # noqa: F401  (façade ops shared by both styles)
+from tfcnn.layers import _common
 from tfcnn.layers._common import act_name, check_activation, conv_bias, l2
 from tfcnn.layers.raw import RawLRN
+
+# Merge ops hold no weights: the raw and keras façades share one definition.
+add, multiply, concat = _common.add, _common.multiply, _common.concat
 
 STYLE = "keras"
 

@@ -14,7 +14,7 @@ new tensor. Layer names: ``conv_bn(name=N)`` creates ``N_conv``, ``N_bn`` and
 from __future__ import annotations
 
 from tfcnn import defaults
-from tfcnn.layers._common import add, concat, multiply  # noqa: F401  (façade ops shared by both styles)
+from tfcnn.layers import _common
 from tfcnn.layers._common import act_name, check_activation, conv_bias, resolve_weight_decay
 from tfcnn.layers.raw import (  # noqa: F401  (re-exported: the lesson's pure functions)
     RawActivation,
@@ -35,6 +35,9 @@ from tfcnn.layers.raw import (  # noqa: F401  (re-exported: the lesson's pure fu
     depthwise_conv2d,
     im2col,
 )
+
+# Merge ops hold no weights: the raw and keras façades share one definition.
+add, multiply, concat = _common.add, _common.multiply, _common.concat
 
 STYLE = "raw"
 
