@@ -1,0 +1,187 @@
+# %% [markdown]
+# # 18 Attention / Attention in CNNs: SE and residual attention
+#
+# **What you will learn**
+# - squeeze-and-excitation (SE, Hu et al. 2017): global pooling "squeezes" each channel to one number, two small FC
+#   layers and a sigmoid "excite" a gate per channel, and the channels are rescaled — attention over *channels*;
+# - the Residual Attention Network (Wang et al. 2017): a bottom-up/top-down mask branch produces a soft mask `M` the
+#   size of the trunk's feature map, and the module outputs `(1 + M) · T` — attention over *positions* (and channels);
+# - what they cost (`se_resnet50` vs `resnet50`, `attention56`), and what the learned gates and masks look like on
+#   real digits, drawn with `tfcnn.viz`.
+
+# %% setup
+
+# %% [markdown]
+# ## Squeeze and excitation
+# The block as the library builds it (inside every residual block of `se_resnet50`):
+
+# %%
+from tfcnn.layers import get_style
+from tfcnn.models import attention as attention_module
+from tfcnn.models import resnet as resnet_module
+
+print(inspect.getsource(resnet_module.squeeze_excite))
+
+# %% [markdown]
+# SE costs parameters (two FC layers per block) but almost no computation: the FC layers run on a 1×1 map.
+
+# %%
+plain = analysis.summarize(tfcnn.create_model("resnet50", variant="paper"))
+se = analysis.summarize(tfcnn.create_model("se_resnet50"))
+print("| model | params | MACs |\n|---|---:|---:|")
+for s in (plain, se):
+    print(f"| {s.model_name} | {s.total_params / 1e6:.2f} M | {s.total_macs / 1e9:.3f} G |")
+extra_p, extra_m = se.total_params / plain.total_params - 1, se.total_macs / plain.total_macs - 1
+print(f"SE adds {100 * extra_p:.1f} % parameters and {100 * extra_m:.2f} % MACs (paper: 28.1 M vs 25.6 M, "
+      "3.87 vs 3.86 GFLOPs)")
+assert 0.08 < extra_p < 0.12 and extra_m < 0.01
+keras.backend.clear_session()
+
+# %% [markdown]
+# ## A small SE network on real digits
+# Three basic residual blocks with SE (reduction 4) from the library's `basic_block`, trained on MNIST digits at
+# 32×32 (quick mode: 2,000 images, 3 epochs).
+
+# %%
+from pathlib import Path
+
+from tfcnn.data import load_dataset, make_pipeline, preprocess
+
+MNIST = Path("../../shared/datasets/mnist-test")  # notebooks run in notebooks/
+data = load_dataset(f"idx:{MNIST}", holdout=0.2) if MNIST.is_dir() else load_dataset("digits")
+SHAPE = (32, 32, 1)
+n_train, epochs = (2000, 3) if QUICK else (len(data.x_train), 6)
+train_ds = make_pipeline(data.x_train[:n_train], data.y_train[:n_train], SHAPE, batch_size=64, training=True)
+x_test = preprocess(data.x_test[:500], SHAPE).numpy()
+y_test = data.y_test[:500]
+L = get_style("keras")
+
+
+def compile_and_fit(model):
+    model.compile(keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    model.fit(train_ds, epochs=epochs, verbose=0)
+    acc = float(np.mean(np.argmax(model.predict(x_test, verbose=0), -1) == y_test))
+    print(f"{model.name}: {model.count_params():,} parameters, hold-out accuracy {acc:.3f} (500 images)")
+    return acc
+
+
+keras.utils.set_random_seed(0)
+inputs = x = keras.Input(SHAPE)
+x = L.conv_bn(x, 32, 3, strides=2, name="stem")
+for b, (filters, strides) in enumerate([(32, 1), (64, 2), (64, 1)], start=1):
+    x = resnet_module.basic_block(x, L, filters, strides=strides, conv_bias=False, bn_epsilon=1e-5, se_reduction=4,
+                                  weight_decay=None, name=f"block{b}")
+x = L.global_pool(x, name="avg_pool")
+se_net = keras.Model(inputs, L.dense(x, 10, name="logits"), name="small_se_resnet")
+se_acc = compile_and_fit(se_net)
+assert se_acc > 0.7
+
+# %% [markdown]
+# **Check: the block does what the formula says.** The gates (`*_se_expand_sigmoid`, one per channel, in (0, 1))
+# multiply the residual branch's output channel by channel to give `*_se_excite`.
+
+# %%
+from tfcnn.models._common import feature_extractor
+
+digit = x_test[:1]
+branch, gates, excited = feature_extractor(
+    se_net, ["block3_2_bn", "block3_se_expand_sigmoid", "block3_se_excite"])(digit)
+print("branch", branch.shape, "| gates", gates.shape, "| excited", excited.shape)
+np.testing.assert_allclose(excited, branch * gates, rtol=1e-5, atol=1e-6)
+w = viz.attention_weights(se_net, digit, "block3_se_expand_sigmoid")
+assert w.shape == (64,) and (w > 0).all() and (w < 1).all()
+
+# %% [markdown]
+# The gates of each block for one digit (`viz.plot_attention` draws channel gates as bars):
+
+# %%
+se_layers = [f"block{b}_se_expand_sigmoid" for b in (1, 2, 3)]
+viz.plot_attention(se_net, digit, se_layers)
+plt.show()
+
+# %% [markdown]
+# Hu et al. found that early SE gates are much the same for every class and late ones class-specific. The mean gate
+# of each channel per class, for the first and last block, and how much the per-class profiles differ
+# (standard deviation across classes, averaged over channels):
+
+# %%
+gates_by_block = feature_extractor(se_net, se_layers)(x_test)
+fig, axes = plt.subplots(1, 2, figsize=(11, 3))
+spread = {}
+for ax, name, g in zip(axes, (se_layers[0], se_layers[-1]), (gates_by_block[0], gates_by_block[-1])):
+    g = np.reshape(g, (len(x_test), -1))
+    per_class = np.stack([g[y_test == k].mean(0) for k in range(10)])
+    spread[name] = float(per_class.std(0).mean())
+    ax.imshow(per_class, aspect="auto", cmap="viridis", vmin=0, vmax=1)
+    ax.set_title(f"{name}: spread across classes {spread[name]:.3f}", fontsize=9)
+    ax.set_xlabel("channel")
+    ax.set_ylabel("class")
+plt.show()
+print({k: round(v, 3) for k, v in spread.items()})
+assert spread[se_layers[-1]] > spread[se_layers[0]]  # the last block's gates depend more on the class
+
+# %% [markdown]
+# ## Residual attention: a soft mask over positions
+# The module, as the library builds it (trunk of `t = 2` units; mask branch of max pools, units, bilinear
+# up-sampling and skip connections, ending in a sigmoid; output `trunk + mask · trunk`):
+
+# %%
+print(inspect.getsource(attention_module.attention_module))
+big = tfcnn.create_model("attention56")
+masks = attention_module.mask_layer_names(big)
+print(f"attention56: {big.count_params():,} parameters; masks {masks}")
+assert len(masks) == 3 and big.get_layer(masks[0]).output_shape == (None, 56, 56, 256)
+del big
+keras.backend.clear_session()
+
+# %% [markdown]
+# A small network with one attention module (two pooling levels in its mask) trained on the same digits:
+
+# %%
+keras.utils.set_random_seed(0)
+inputs = x = keras.Input(SHAPE)
+x = L.conv_bn(x, 32, 3, strides=2, name="stem")
+x = attention_module.residual_unit(L, x, 64, name="unit1")
+x = attention_module.attention_module(L, x, 64, 2, name="attention1")
+x = L.bn_act(x, name="post")
+x = L.global_pool(x, name="avg_pool")
+att_net = keras.Model(inputs, L.dense(x, 10, name="logits"), name="small_attention_net")
+att_acc = compile_and_fit(att_net)
+assert att_acc > 0.7
+
+# %% [markdown]
+# **Check: `(1 + M) · T`.** The module's output equals the trunk times one plus the mask, element by element.
+
+# %%
+trunk, mask, attended = feature_extractor(
+    att_net, ["attention1_trunk_2_add", "attention1_mask_sigmoid", "attention1_attend"])(digit)
+np.testing.assert_allclose(attended, (1 + mask) * trunk, rtol=1e-4, atol=1e-5)
+print("mask", mask.shape, f"in ({float(np.min(mask)):.3f}, {float(np.max(mask)):.3f}); "
+      f"max |attend - (1+M)T| = {float(np.max(np.abs(attended - (1 + mask) * trunk))):.1e}")
+
+# %% [markdown]
+# The mask (mean over its 64 channels) laid over four hold-out digits by `viz.plot_attention`, and how much of the
+# mask's weight falls on the digit's strokes compared with the background:
+
+# %%
+for i in range(4):
+    viz.plot_attention(att_net, x_test[i], "attention1_mask_sigmoid")
+    plt.show()
+mask_maps = feature_extractor(att_net, "attention1_mask_sigmoid")(x_test).numpy().mean(-1)
+ink = tf.image.resize(x_test, mask_maps.shape[1:3]).numpy()[..., 0] > 0.3
+on, off = mask_maps[ink].mean(), mask_maps[~ink].mean()
+print(f"mean mask on strokes {on:.3f}, on background {off:.3f} (500 digits)")
+
+# %% [markdown]
+# Nothing forces the mask to highlight the object: it is learned for the classification loss, not for segmentation,
+# and with `(1 + M)` it can only amplify features, never switch them off. The two numbers above say which way this
+# one went; the 56×56 masks of a trained `attention56` on ImageNet are where the paper's pictures come from.
+
+# %% [markdown]
+# ## Exercises
+# 1. Train the small SE network without SE (`se_reduction=None`). Does the spread across classes of the last
+#    block's features change? Does accuracy?
+# 2. Replace `(1 + M) · T` by `M · T` (naive attention) with `L.multiply`. The paper says stacking such modules
+#    degrades performance; why does the `1 +` help gradients (chapter 15)?
+# 3. Draw the masks of an untrained network with `viz.plot_attention`. What does a mask look like before training?
