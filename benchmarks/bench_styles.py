@@ -17,7 +17,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np
-from _timing import interleaved, markdown_table
+from _timing import interleaved, markdown_table, step_functions
 
 import tfcnn
 from tfcnn._compat import keras, tf
@@ -38,24 +38,6 @@ WORKLOADS = {
     "lenet (b64, 28x28x1)": (lambda style: tfcnn.create_model("lenet", style=style), (64, 28, 28, 1)),
     "conv-BN-ReLU x4 (b8, 56x56x64)": (conv_stack, (8, 56, 56, 64)),
 }
-
-
-def step_functions(model, x, y):
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    optimizer = keras.optimizers.SGD(0.01)
-
-    @tf.function
-    def forward():
-        return model(x, training=False)
-
-    @tf.function
-    def train_step():
-        with tf.GradientTape() as tape:
-            loss = loss_fn(y, model(x, training=True))
-        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
-        return loss
-
-    return (lambda: forward().numpy()), (lambda: train_step().numpy())
 
 
 def main(argv=None) -> int:

@@ -30,7 +30,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np
-from _timing import markdown_table  # benchmarks/_timing.py, found through the sys.path line above
+from _timing import interleaved_samples, markdown_table, step_functions  # benchmarks/_timing.py (sys.path above)
 
 import tfcnn
 from tfcnn._compat import keras, tf
@@ -55,35 +55,9 @@ def build_pair(name: str, size: int):
     return {"tfcnn": ours, "keras": reference}
 
 
-def step_functions(model, x, y):
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    optimizer = keras.optimizers.SGD(0.01)
-
-    @tf.function
-    def forward():
-        return model(x, training=False)
-
-    @tf.function
-    def train_step():
-        with tf.GradientTape() as tape:
-            loss = loss_fn(y, model(x, training=True))
-        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
-        return loss
-
-    return (lambda: forward().numpy()), (lambda: train_step().numpy())
-
-
 def timed(candidates: dict, *, repeats: int, warmup: int) -> dict[str, dict[str, float]]:
     """Median and minimum seconds per call of each candidate, timed round-robin after ``warmup`` calls each."""
-    for fn in candidates.values():
-        for _ in range(warmup):
-            fn()
-    samples: dict[str, list[float]] = {name: [] for name in candidates}
-    for _ in range(repeats):
-        for name, fn in candidates.items():
-            t0 = time.perf_counter()
-            fn()
-            samples[name].append(time.perf_counter() - t0)
+    samples = interleaved_samples(candidates, repeats=repeats, warmup=warmup)
     return {name: {"median": statistics.median(v), "min": min(v), "samples": v} for name, v in samples.items()}
 
 

@@ -81,6 +81,29 @@ def test_batch_norm_parity_and_moving_statistics(training):
     assert (moved > 1e-3) == training  # moving mean changes only in training
 
 
+@pytest.mark.parametrize("training", [False, True])
+def test_raw_batch_norm_layer_equals_the_pure_tf_nn_functions(training):
+    """The layer (fused kernel for 4-D maps) computes what batch_norm / batch_norm_train write out."""
+    from tfcnn.layers import raw
+
+    rng = np.random.default_rng(8)
+    x = tf.constant(rng.normal(2.0, 3.0, size=(4, 5, 5, 3)).astype("float32"))
+    layer = raw.RawBatchNorm(momentum=0.8, epsilon=1e-3)
+    layer.build(x.shape)
+    values = [rng.uniform(0.5, 1.5, 3).astype("float32"), rng.normal(size=3).astype("float32"),
+              rng.normal(size=3).astype("float32"), rng.uniform(0.5, 2.0, 3).astype("float32")]
+    layer.set_weights(values)
+    gamma, beta, mean, var = (tf.constant(v) for v in values)
+    if training:
+        want, want_mean, want_var = raw.batch_norm_train(x, mean, var, beta, gamma, 0.8, 1e-3)
+    else:
+        want, want_mean, want_var = raw.batch_norm(x, mean, var, beta, gamma, 1e-3), mean, var
+    got = layer(x, training=training)
+    assert max_diff(got, want) <= ATOL
+    assert max_diff(layer.moving_mean, want_mean) <= ATOL
+    assert max_diff(layer.moving_variance, want_var) <= ATOL
+
+
 def test_batch_norm_training_normalises_the_batch():
     models = build_all("conv_bn", (4, 4, 3), filters=3, kernel_size=1, activation=None, name="b")
     x = np.random.default_rng(2).normal(5.0, 3.0, size=(8, 4, 4, 3)).astype("float32")

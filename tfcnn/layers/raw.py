@@ -269,12 +269,35 @@ class RawBatchNorm(RawLayer):
             return self._train(inputs) if training else self._infer(inputs)
         return tf.cond(tf.cast(training, tf.bool), lambda: self._train(inputs), lambda: self._infer(inputs))
 
+    # The pure functions above are the lesson; for 4-D maps the layer calls the
+    # fused kernel that computes the same thing in one pass (Keras does the
+    # same), so the raw style is not slower. tests/test_layers_parity.py checks
+    # the layer against both the pure functions and Keras.
+    def _affine(self, x):
+        c = x.shape[-1]
+        gamma = self.gamma if self.gamma is not None else tf.ones((c,), x.dtype)
+        beta = self.beta if self.beta is not None else tf.zeros((c,), x.dtype)
+        return gamma, beta
+
     def _infer(self, x):
+        if x.shape.rank == 4:
+            gamma, beta = self._affine(x)
+            y, _, _ = tf.compat.v1.nn.fused_batch_norm(
+                x, gamma, beta, mean=self.moving_mean, variance=self.moving_variance, epsilon=self.epsilon,
+                is_training=False)
+            return y
         return batch_norm(x, self.moving_mean, self.moving_variance, self.beta, self.gamma, self.epsilon)
 
     def _train(self, x):
-        y, new_mean, new_var = batch_norm_train(
-            x, self.moving_mean, self.moving_variance, self.beta, self.gamma, self.momentum, self.epsilon)
+        if x.shape.rank == 4:
+            gamma, beta = self._affine(x)
+            y, mean, unbiased = tf.compat.v1.nn.fused_batch_norm(x, gamma, beta, epsilon=self.epsilon,
+                                                                 is_training=True)
+            new_mean = self.moving_mean * self.momentum + mean * (1.0 - self.momentum)
+            new_var = self.moving_variance * self.momentum + unbiased * (1.0 - self.momentum)
+        else:
+            y, new_mean, new_var = batch_norm_train(
+                x, self.moving_mean, self.moving_variance, self.beta, self.gamma, self.momentum, self.epsilon)
         self.moving_mean.assign(new_mean)
         self.moving_variance.assign(new_var)
         return y
