@@ -264,3 +264,24 @@ def test_save_figure_writes_a_png(tmp_path):
     path = viz.save_figure(viz.plot_activations(), tmp_path / "act.png")
     with open(path, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_attention_weights_of_an_se_block_are_its_sigmoid_gates():
+    """Naming the SE Multiply reads the per-channel gates, which rescale the block's channels."""
+    import numpy as np
+
+    from tfcnn._compat import keras
+    from tfcnn.layers import get_style
+    from tfcnn.models.resnet import squeeze_excite
+
+    L = get_style("keras")
+    inputs = keras.Input((8, 8, 3))
+    x = L.conv_bn(inputs, 8, 3, name="stem")
+    y = squeeze_excite(x, L, reduction=2, name="blk")
+    model = keras.Model(inputs, y)
+    image = np.random.default_rng(0).uniform(size=(8, 8, 3)).astype("float32")
+    gates = viz.attention_weights(model, image, "blk_se_excite")
+    assert gates.shape == (8,) and np.all((gates > 0) & (gates < 1))
+    features = viz.feature_maps(model, "stem_relu", image)
+    excited = viz.feature_maps(model, "blk_se_excite", image)
+    np.testing.assert_allclose(excited, features * gates, rtol=1e-5, atol=1e-6)

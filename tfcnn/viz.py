@@ -571,15 +571,34 @@ def plot_gradcam(model, image, layer_name: str | None = None, *, class_index: in
 def attention_weights(model, image, layer_name: str) -> np.ndarray:
     """The attention a named layer applies: SE excitation weights ``[C]``, or a soft mask ``[H, W, C]``.
 
-    A squeeze-and-excitation block's ``*_se_excite`` layer outputs one sigmoid
-    weight per channel (shape ``[1, 1, C]`` or ``[C]``, returned as ``[C]``);
-    a residual-attention ``*mask*`` layer outputs a soft mask the size of its
+    A squeeze-and-excitation gate layer (``*_se_expand_sigmoid`` in tfcnn's
+    SE-ResNet) outputs one sigmoid weight per channel (shape ``[1, 1, C]`` or
+    ``[C]``, returned as ``[C]``). Naming the block's ``*_se_excite`` layer
+    (the ``Multiply`` that applies the gates) reads the gates that feed it.
+    A residual-attention ``*mask*`` layer outputs a soft mask the size of its
     trunk's feature map (returned as ``[H, W, C]``).
     """
+    layer_name = _se_gate_layer(model, layer_name)
     out = feature_maps(model, layer_name, image)
     if out.ndim == 3 and out.shape[0] == 1 and out.shape[1] == 1:
         return out[0, 0]
     return out
+
+
+def _se_gate_layer(model, layer_name: str) -> str:
+    """For an SE ``Multiply`` (x * gates), the name of the layer that produces the gates."""
+    if not layer_name.endswith("_se_excite"):
+        return layer_name
+    try:
+        layer = model.get_layer(layer_name)
+    except ValueError:
+        return layer_name  # feature_maps reports the unknown name
+    if type(layer).__name__ != "Multiply":
+        return layer_name  # already the gate layer
+    inbound = layer.inbound_nodes[0].inbound_layers if layer.inbound_nodes else []
+    inbound = inbound if isinstance(inbound, (list, tuple)) else [inbound]
+    gates = [inp for inp in inbound if tuple(inp.output_shape[1:3]) == (1, 1)]
+    return gates[0].name if gates else layer_name
 
 
 def plot_attention(model, image, layer_names: str | Sequence[str]) -> Figure:
