@@ -18,6 +18,7 @@ import os
 
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 
+from tfcnn import layers
 from tfcnn._compat import keras, tf
 from tfcnn.models.registry import (
     ModelConfig,
@@ -31,10 +32,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ModelConfig",
-    "layers",
     "create_model",
     "get_config",
     "keras",
+    "layers",
     "list_models",
     "register_model",
     "tf",
