@@ -559,6 +559,22 @@ def train(opts: dict, log=print, callbacks=()) -> dict:
         keras.mixed_precision.set_global_policy(previous_policy)
 
 
+def _advise_on_speed(opts, model, log) -> None:
+    """One line where a speed flag is measured to slow this kind of model down on this kind of device.
+
+    Measured here (2 CPU cores with AMX, batch 32 at 64x64, benchmarks/bench_mixed_precision.py): bf16
+    speeds ResNet-50 up, but depthwise convolutions have no bf16 fast path on CPUs (MobileNet v2
+    training 0.8x), and XLA-compiled steps ran 6-8x slower than TensorFlow's own CPU kernels.
+    """
+    if tf.config.list_physical_devices("GPU"):
+        return
+    if opts["mixed_precision"] and any(isinstance(layer, keras.layers.DepthwiseConv2D) for layer in model.layers):
+        log("note: --mixed-precision on a CPU slows depthwise convolutions (MobileNet v2 trained at 0.8x the "
+            "float32 speed here); measure before keeping it")
+    if opts["jit"]:
+        log("note: --jit (XLA) on a CPU ran 6-8x slower than TensorFlow's CPU kernels here; it pays off on GPUs")
+
+
 def _train(opts, log, extra_callbacks, policy, strategy):
     chief = _is_chief(strategy)
     data = load_data(opts, log)
@@ -600,6 +616,7 @@ def _train(opts, log, extra_callbacks, policy, strategy):
         if opts["weight_decay"] and "weight_decay" not in config.options:
             add_weight_decay(model, opts["weight_decay"])
         n_out = len(model.outputs)
+        _advise_on_speed(opts, model, log)
         steps_per_epoch = math.ceil(len(y_train) / opts["batch_size"])
         schedule = make_schedule(opts["schedule"], opts["lr"], steps_per_epoch * opts["epochs"])
         smoothing = opts["label_smoothing"]
