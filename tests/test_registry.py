@@ -108,3 +108,10 @@ def test_weights_round_trip_through_a_file(tmp_path):
     again = tfcnn.create_model("lenet", weights=str(path))
     x = np.random.default_rng(0).uniform(size=(2, 28, 28, 1)).astype("float32")
     np.testing.assert_allclose(again(x), model(x), atol=1e-6)
+
+
+def test_public_api_exports_the_zoo_helpers():
+    assert tfcnn.feature_extractor is tfcnn.models.feature_extractor
+    assert tfcnn.copy_weights is tfcnn.models.copy_weights
+    model = tfcnn.create_model("lenet")
+    assert tfcnn.feature_extractor(model, "fc2_relu").output_shape == (None, 84)

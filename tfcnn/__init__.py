@@ -20,6 +20,7 @@ os.environ["TF_USE_LEGACY_KERAS"] = "1"
 
 from tfcnn import layers
 from tfcnn._compat import keras, tf
+from tfcnn.models._common import copy_weights, feature_extractor
 from tfcnn.models.registry import (
     ModelConfig,
     create_model,
@@ -32,7 +33,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ModelConfig",
+    "copy_weights",
     "create_model",
+    "feature_extractor",
     "get_config",
     "keras",
     "layers",
