@@ -66,6 +66,26 @@ def pooled_head(x, L, *, include_top: bool, pooling, num_classes: int, dropout_r
     return x
 
 
+def fc_head(x, L, fc_layers, *, include_top: bool, pooling, num_classes: int, activation: str = "relu",
+            dropout_rate: float = 0.0, weight_decay=None):
+    """The classic classifier head (LeNet, AlexNet, VGG): flatten, fully connected layers, logits.
+
+    ``fc_layers`` is a sequence of ``(name, units)``; each FC layer is followed
+    by dropout when ``dropout_rate`` is set. With ``include_top=False`` the
+    feature map is returned, pooled if ``pooling`` asks.
+    """
+    if include_top:
+        x = L.flatten(x, name="flatten")
+        for layer, units in fc_layers:
+            x = L.dense(x, units, activation=activation, weight_decay=weight_decay, name=layer)
+            if dropout_rate:
+                x = L.dropout(x, dropout_rate, name=f"{layer}_dropout")
+        return L.dense(x, num_classes, weight_decay=weight_decay, name="logits")
+    if pooling:
+        return L.global_pool(x, mode=pooling, name=f"{pooling}_pool")
+    return x
+
+
 def finish(inputs, outputs, *, name: str, weights=None):
     """Make the functional model and load ``weights`` (``None`` or a file path)."""
     model = keras.Model(inputs, outputs, name=name)

@@ -38,7 +38,7 @@ Parameter counts (1,000 classes, biases everywhere, no BN):
 from __future__ import annotations
 
 from tfcnn.layers import get_style
-from tfcnn.models._common import check_head, check_input_shape, check_rate, finish, model_input
+from tfcnn.models._common import check_head, check_input_shape, check_rate, fc_head, finish, model_input
 from tfcnn.models.registry import ModelConfig, register_model
 
 # (name, filters, kernel, stride, padding, grouped, then: tuple of 'lrn'/'pool' in order).
@@ -88,15 +88,8 @@ def _alexnet_family(*, config, table, input_shape, num_classes, include_top, poo
             else:  # overlapping 3x3/2 max pooling (AlexNet Sec. 3.4)
                 x = L.max_pool(x, 3, strides=2, padding="same" if op == "pool_same" else "valid",
                                name=f"pool{pool_index}")
-    if include_top:
-        x = L.flatten(x, name="flatten")
-        for layer, units in FC_UNITS:
-            x = L.dense(x, units, activation="relu", name=layer)
-            if dropout_rate:
-                x = L.dropout(x, dropout_rate, name=f"{layer}_dropout")
-        x = L.dense(x, num_classes, name="logits")
-    elif pooling:
-        x = L.global_pool(x, mode=pooling, name=f"{pooling}_pool")
+    x = fc_head(x, L, FC_UNITS, include_top=include_top, pooling=pooling, num_classes=num_classes,
+                dropout_rate=dropout_rate)
     return finish(inputs, x, name=name, weights=weights)
 
 

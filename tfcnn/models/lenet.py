@@ -14,7 +14,7 @@ classic flavour), which trains faster and reaches the same accuracy.
 from __future__ import annotations
 
 from tfcnn.layers import get_style
-from tfcnn.models._common import check_choice, check_head, check_input_shape, finish, model_input
+from tfcnn.models._common import check_choice, check_head, check_input_shape, fc_head, finish, model_input
 from tfcnn.models.registry import ModelConfig, register_model
 
 # (layer, filters or units, kernel, padding) as in the paper's Fig. 2.
@@ -37,15 +37,8 @@ def _lenet(*, config, input_shape, num_classes, include_top, pooling, weights, s
     for i, (layer, filters, kernel, padding) in enumerate(LENET_LAYERS, start=1):
         x = L.conv_bn(x, filters, kernel, padding=padding, activation=activation, use_bn=False, name=layer)
         x = subsample(x, 2, name=f"pool{i}")
-    if include_top:
-        x = L.flatten(x, name="flatten")
-        for layer, units in LENET_FC:
-            x = L.dense(x, units, activation=activation, name=layer)
-            if dropout_rate:
-                x = L.dropout(x, dropout_rate, name=f"{layer}_dropout")
-        x = L.dense(x, num_classes, name="logits")
-    elif pooling:
-        x = L.global_pool(x, mode=pooling, name=f"{pooling}_pool")
+    x = fc_head(x, L, LENET_FC, include_top=include_top, pooling=pooling, num_classes=num_classes,
+                activation=activation, dropout_rate=dropout_rate)
     return finish(inputs, x, name=name, weights=weights)
 
 

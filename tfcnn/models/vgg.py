@@ -35,7 +35,7 @@ from tfcnn.layers import get_style, slim
 from tfcnn.layers._common import l2
 from tfcnn.layers.raw import activation_fn
 from tfcnn.models import _pretrained
-from tfcnn.models._common import check_head, check_input_shape, check_rate, model_input
+from tfcnn.models._common import check_head, check_input_shape, check_rate, fc_head, model_input
 from tfcnn.models.registry import ModelConfig, register_model
 
 # Table 1 of the paper: per block, (number of 3x3 convolutions, filters).
@@ -60,16 +60,8 @@ def _vgg_facade(inputs, stages, L, *, batch_norm, dropout_rate, weight_decay, in
             x = L.conv_bn(x, filters, 3, use_bn=batch_norm, activation="relu", weight_decay=weight_decay,
                           name=f"block{b}_conv_{i}")
         x = L.max_pool(x, 2, strides=2, name=f"block{b}_pool")
-    if include_top:
-        x = L.flatten(x, name="flatten")
-        for fc, units in VGG_FC:
-            x = L.dense(x, units, activation="relu", weight_decay=weight_decay, name=fc)
-            if dropout_rate:
-                x = L.dropout(x, dropout_rate, name=f"{fc}_dropout")
-        return L.dense(x, num_classes, weight_decay=weight_decay, name="logits")
-    if pooling:
-        return L.global_pool(x, mode=pooling, name=f"{pooling}_pool")
-    return x
+    return fc_head(x, L, VGG_FC, include_top=include_top, pooling=pooling, num_classes=num_classes,
+                   dropout_rate=dropout_rate, weight_decay=weight_decay)
 
 
 def _vgg_slim(inputs, stages, *, batch_norm, dropout_rate, weight_decay, include_top, pooling, num_classes):
