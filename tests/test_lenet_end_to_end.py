@@ -30,6 +30,15 @@ def test_lenet_reaches_97_percent(lenet_run):
     assert metrics["params"] == 61_706
 
 
+def test_metrics_record_the_dataset_and_the_macs(lenet_run):
+    from tfcnn import analysis, create_model
+
+    metrics = json.loads((lenet_run / "metrics.json").read_text())
+    config = json.loads((lenet_run / "config.json").read_text())
+    assert metrics["dataset"] == config["dataset_used"] in ("mnist", "digits")  # digits when offline
+    assert metrics["macs"] == analysis.summarize(create_model("lenet")).total_macs > 0
+
+
 def test_saved_model_reloads_and_predicts_like_the_metrics(lenet_run):
     import numpy as np
 

@@ -330,26 +330,11 @@ def add_weight_decay(model, weight_decay: float) -> None:
             [tf.reduce_sum(tf.square(tf.cast(k, tf.float32))) for k in kernels]))
 
 
-def count_macs(model) -> int | None:
-    """Multiply-accumulates of one forward pass from ``tfcnn.analysis.summarize``, if it is available."""
-    try:
-        from tfcnn import analysis
+def count_macs(model) -> int:
+    """Multiply-accumulates of one forward pass (``tfcnn.analysis.summarize``; layers it does not know count 0)."""
+    from tfcnn.analysis import summarize
 
-        summarize = getattr(analysis, "summarize", None)
-        if summarize is None:
-            return None
-        summary = summarize(model)
-        for key in ("total_macs", "macs"):
-            value = summary.get(key) if isinstance(summary, dict) else getattr(summary, key, None)
-            if isinstance(value, (int, float, np.integer)):
-                return int(value)
-        totals = summary.get("totals") if isinstance(summary, dict) else getattr(summary, "totals", None)
-        if totals is not None:
-            value = totals.get("macs") if isinstance(totals, dict) else getattr(totals, "macs", None)
-            return int(value) if value is not None else None
-    except Exception:  # noqa: BLE001  (MACs are a nicety; never fail a finished run over them)
-        return None
-    return None
+    return int(summarize(model).total_macs)
 
 
 # ---------------------------------------------------------------------------------------- callbacks
