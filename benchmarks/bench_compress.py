@@ -35,7 +35,7 @@ MARKER = "<!-- bench_compress.py results below; regenerated -->"
 MODELS = {
     # name: (create_model overrides, input shape, epochs, quick epochs)
     "lenet": ({}, (28, 28, 1), 8, 2),
-    "mobilenet_v2": ({"alpha": 0.35}, (32, 32, 1), 6, 1),
+    "mobilenet_v2": ({"alpha": 0.35}, (32, 32, 1), 20, 1),  # converges slower than LeNet: 6 epochs left it at 0.89
 }
 
 

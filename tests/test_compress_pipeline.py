@@ -25,7 +25,8 @@ def compressed(tmp_path_factory):
 
 def test_compress_writes_report_and_every_file(compressed):
     model_dir, report = compressed
-    expected = {"float32", "dynamic_range", "float16", "int8", "int8_io", "qat_int8", "pruned80_float32",
+    expected = {"float32", "dynamic_range", "float16", "int8", "int8_per_tensor", "int8_io", "qat_int8",
+                "pruned80_float32",
                 "pruned80_int8", "pruned80_int8_sparse", "pruned80_pqat_int8"}
     assert expected <= set(report["variants"])
     for name, v in report["variants"].items():
@@ -47,7 +48,26 @@ def test_compress_int8_meets_size_accuracy_and_agreement_targets(compressed):
         assert abs(v[name]["accuracy"] - v["float32"]["accuracy"]) <= 0.01, name
         assert v[name]["agreement"] >= 0.98, name
     assert v["int8_io"]["input_dtype"] == "int8"
-    assert v["float32"]["agreement"] == 1.0  # the float file computes what Keras computes
+    assert v["float32"]["agreement"] == 1.0
+
+
+def test_compress_per_tensor_int8_stores_one_scale_per_tensor(compressed):
+    """Per-tensor int8 drops the per-channel scales: a smaller file, accuracy kept on LeNet."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    model_dir, report = compressed
+    v = report["variants"]
+    assert v["int8_per_tensor"]["size"] < v["int8"]["size"]
+    assert abs(v["int8_per_tensor"]["accuracy"] - v["float32"]["accuracy"]) <= 0.01
+
+    def scales_per_kernel(name):
+        it = Interpreter(model_path=os.path.join(model_dir, v[name]["file"]))
+        kernels = [t for t in it.get_tensor_details() if t["dtype"].__name__ == "int8" and len(t["shape"]) >= 2
+                   and t["quantization_parameters"]["scales"].size]
+        return {t["quantization_parameters"]["scales"].size for t in kernels}
+
+    assert scales_per_kernel("int8_per_tensor") == {1}
+    assert max(scales_per_kernel("int8")) > 1  # per output channel  # the float file computes what Keras computes
 
 
 def test_compress_pruned_int8_gzip_target_and_measured_sparsity(compressed):

@@ -172,6 +172,7 @@ def compress(model_dir: str, *, prune=None, prune_layers=None, clusters: int | N
     emit("dynamic_range", lambda: quantize_mod.to_tflite(run.model, "dynamic_range"))
     emit("float16", lambda: quantize_mod.to_tflite(run.model, "float16"))
     emit("int8", lambda: quantize_mod.to_tflite(run.model, "int8", representative=representative))
+    emit("int8_per_tensor", lambda: quantize_mod.to_tflite(run.model, "int8_per_tensor", representative=representative))
     if int8_io:
         emit("int8_io", lambda: quantize_mod.to_tflite(run.model, "int8_io", representative=representative))
 
