@@ -27,7 +27,7 @@ def test_compress_writes_report_and_every_file(compressed):
     model_dir, report = compressed
     expected = {"float32", "dynamic_range", "float16", "int8", "int8_per_tensor", "int8_io", "qat_int8",
                 "pruned80_float32",
-                "pruned80_int8", "pruned80_int8_sparse", "pruned80_pqat_int8"}
+                "pruned80_int8", "pruned80_int8_per_tensor", "pruned80_int8_sparse", "pruned80_pqat_int8"}
     assert expected <= set(report["variants"])
     for name, v in report["variants"].items():
         assert os.path.isfile(os.path.join(model_dir, v["file"])), name

@@ -205,6 +205,8 @@ def compress(model_dir: str, *, prune=None, prune_layers=None, clusters: int | N
             emit(f"{tag}_float32", lambda: quantize_mod.to_tflite(stripped, "float32"), extra=extra)
             emit(f"{tag}_int8", lambda: quantize_mod.to_tflite(stripped, "int8", representative=representative),
                  extra=extra)
+            emit(f"{tag}_int8_per_tensor", lambda: quantize_mod.to_tflite(
+                stripped, "int8_per_tensor", representative=representative), extra=extra)
             emit(f"{tag}_int8_sparse", lambda: quantize_mod.to_tflite(
                 stripped, "int8", representative=representative, sparse=True),
                 resolver=tflite_mod.NO_DELEGATES, extra=extra)
