@@ -19,7 +19,6 @@ BN_MOMENTUM: float = 0.9
 BN_EPSILON: float = 1e-3
 KERNEL_INITIALIZER: str = "he_normal"
 DENSE_INITIALIZER: str = "glorot_uniform"
-BIAS_INITIALIZER: str = "zeros"
 WEIGHT_DECAY: float = 0.0
 """L2 coefficient added to the loss per kernel (``lambda * sum(w**2)``)."""
 
