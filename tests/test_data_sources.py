@@ -114,5 +114,5 @@ def test_bad_folders_raise_dataset_error(tmp_path, layout, match):
 
 
 def test_unknown_spec_lists_what_is_accepted():
-    with pytest.raises(DatasetError, match="digits, idx:DIR, folder:DIR"):
+    with pytest.raises(DatasetError, match="digits, mnist-t10k, idx:DIR, folder:DIR"):
         load_dataset("Not A Dataset!")

@@ -7,6 +7,9 @@ into batches resized and normalised for a model.
 Dataset specs:
     ``digits``: the real handwritten digits bundled with scikit-learn (1,797
     8x8 grey images, 10 classes), always available offline.
+    ``mnist-t10k``: the real MNIST test split bundled with tfcnn (10,000
+    28x28 digits, CC BY-SA 3.0), a stratified seeded 8,000 / 2,000 split;
+    always available offline.
     ``idx:DIR``: MNIST-format IDX files (``train-``/``t10k-`` prefixes); a
     folder with one split needs ``holdout=FRACTION``.
     ``folder:DIR``: one sub-folder of images per class (``train/`` and
@@ -18,7 +21,7 @@ Dataset specs:
 
 Example:
     >>> from tfcnn.data import load_dataset, make_pipeline
-    >>> data = load_dataset("idx:../shared/datasets/mnist-test", holdout=0.2)
+    >>> data = load_dataset("mnist-t10k")
     >>> train_ds = make_pipeline(data.x_train, data.y_train, (28, 28, 1), batch_size=64, training=True)
 """
 
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 from tfcnn.data._base import DatasetError, DataSplits, flip_ok, seeded_split
 from tfcnn.data.pipeline import augment, choose_input_shape, make_pipeline, preprocess
-from tfcnn.data.sources import load_digits, load_folder, load_idx, read_idx
+from tfcnn.data.sources import MNIST_T10K, load_digits, load_mnist_t10k, load_folder, load_idx, read_idx
 from tfcnn.data.tfds_source import load_tfds, network_available
 
 __all__ = [
@@ -36,7 +39,9 @@ __all__ = [
     "choose_input_shape",
     "flip_ok",
     "load_dataset",
+    "MNIST_T10K",
     "load_digits",
+    "load_mnist_t10k",
     "load_folder",
     "load_idx",
     "load_tfds",
@@ -74,6 +79,8 @@ def load_dataset(spec: str, *, seed: int = 0, holdout: float | None = None, data
         raise DatasetError(f"dataset must be a non-empty string. Received: dataset={spec!r}")
     if spec == "digits":
         return load_digits(seed=seed, **kwargs)
+    if spec == MNIST_T10K:
+        return load_mnist_t10k(seed=seed, **kwargs)
     if spec.startswith("idx:"):
         return load_idx(spec[4:], holdout=holdout, seed=seed)
     if spec.startswith("folder:"):
@@ -81,6 +88,6 @@ def load_dataset(spec: str, *, seed: int = 0, holdout: float | None = None, data
     import re
 
     if not re.fullmatch(r"[a-z0-9_]+(/[\w.-]+)?(:[\d.*]+)?", spec):
-        raise DatasetError("unknown dataset; use digits, idx:DIR, folder:DIR or a tensorflow-datasets name such as "
+        raise DatasetError("unknown dataset; use digits, mnist-t10k, idx:DIR, folder:DIR or a tensorflow-datasets name such as "
                            f"mnist, fashion_mnist, cifar10, cifar100. Received: dataset={spec!r}")
     return load_tfds(spec, data_dir=data_dir, manual_dir=manual_dir, holdout=holdout, seed=seed)

@@ -86,7 +86,7 @@ def seeded_split(x, y, fraction: float, *, seed: int = 0, argname: str = "holdou
 
 
 # Datasets whose classes change meaning when mirrored (digits, letters): no horizontal flip.
-NO_FLIP = ("digits", "mnist", "emnist", "kmnist", "svhn_cropped", "idx:")
+NO_FLIP = ("digits", "mnist", "mnist-t10k", "emnist", "kmnist", "svhn_cropped", "idx:")
 
 
 def flip_ok(name: str) -> bool:

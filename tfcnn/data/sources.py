@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import gzip
 import os
 import re
@@ -70,7 +72,7 @@ def load_idx(directory: str | os.PathLike, *, holdout: float | None = None, seed
             ``holdout`` was given.
 
     Example:
-        >>> data = load_idx("../shared/datasets/mnist-test", holdout=0.2)
+        >>> data = load_idx(mnist_t10k_dir(), holdout=0.2)
         >>> len(data.x_train), len(data.x_test)
         (8000, 2000)
     """
@@ -106,6 +108,33 @@ def load_idx(directory: str | os.PathLike, *, holdout: float | None = None, seed
     num_classes = int(max(y_train.max(), y_test.max())) + 1
     return DataSplits(spec, x_train, y_train, x_test, y_test, num_classes, [str(i) for i in range(num_classes)],
                       hflip=False, note=note)
+
+
+# -------------------------------------------------------------------------------------- mnist-t10k
+MNIST_T10K = "mnist-t10k"
+"""Spec of the bundled MNIST test split (10,000 real digits, CC BY-SA 3.0, see its ``LICENSE.md``)."""
+
+
+def mnist_t10k_dir() -> Path:
+    """The package folder holding the bundled MNIST test split's IDX files."""
+    return Path(__file__).resolve().parent / "embedded" / "mnist_t10k"
+
+
+def load_mnist_t10k(*, test_fraction: float = 0.2, seed: int = 0) -> DataSplits:
+    """The MNIST test split bundled with tfcnn: 10,000 real 28x28 digits, a stratified seeded 8,000 / 2,000 split.
+
+    Needs no network and no folder outside the package; it is what
+    ``python -m tfcnn.train lenet`` falls back to when tensorflow-datasets'
+    MNIST is not prepared.
+
+    Example:
+        >>> data = load_mnist_t10k()
+        >>> len(data.x_train), len(data.x_test), data.image_shape
+        (8000, 2000, (28, 28, 1))
+    """
+    data = load_idx(mnist_t10k_dir(), holdout=test_fraction, seed=seed)
+    return dataclasses.replace(data, name=MNIST_T10K,
+                               note=f"bundled MNIST test split, {data.note.split(' of ')[0]} (seed {seed})")
 
 
 # ------------------------------------------------------------------------------------------- folder
