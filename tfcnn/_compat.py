@@ -65,4 +65,12 @@ if _tf_was_loaded and getattr(tf.keras, "__name__", "").split(".")[0] == "keras"
 
 layers = keras.layers
 
-__all__ = ["keras", "layers", "tf"]
+
+def tfmot():
+    """TensorFlow Model Optimization, imported on first use (it is slow to import and ``import tfcnn`` stays light)."""
+    import tensorflow_model_optimization as _tfmot
+
+    return _tfmot
+
+
+__all__ = ["keras", "layers", "tf", "tfmot"]

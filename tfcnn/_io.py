@@ -1,4 +1,11 @@
-"""Writing files so that nothing is ever half-written: a temporary name, then a rename."""
+"""Writing files so that nothing is ever half-written: a temporary name, fsync, then a rename.
+
+Every file tfcnn writes goes through here: :func:`atomic_path` (one file or
+one folder), :func:`write_json`/:func:`write_text`, and :func:`publish` (move
+a staged set of artefacts into place, the one that marks completion last).
+After a rename the parent directory is fsynced too, so a power cut leaves
+either the old file or the new one, never a name pointing at nothing.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +34,7 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None):
     os.unlink(tmp)  # the writer creates it (some writers refuse an existing file)
     try:
         yield tmp
+        fsync_tree(tmp)
         if os.path.isdir(tmp):
             old = None
             if os.path.exists(path):
@@ -38,11 +46,77 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None):
                 shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, path)
+        fsync_dir(parent)
     finally:
         if os.path.isdir(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
         elif os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def fsync_dir(path: str | os.PathLike) -> None:
+    """Flush a directory's entries (renames, new names) to disk; a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(os.fspath(path), os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on directories
+        pass
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(path: str | os.PathLike) -> None:
+    """Flush a file, or every file and folder under a folder, to disk."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        for root, _, files in os.walk(path, topdown=False):
+            for name in files:
+                fsync_tree(os.path.join(root, name))
+            fsync_dir(root)
+    elif os.path.isfile(path):
+        with open(path, "rb") as f:
+            os.fsync(f.fileno())
+
+
+def publish(stage: str | os.PathLike, dest: str | os.PathLike, *, last: str | None = None) -> list[str]:
+    """Move every entry of the folder ``stage`` into ``dest`` by renames; ``last`` (a name) moves last.
+
+    A folder already at a destination name is replaced only once the new one
+    is in place beside it. The entry named ``last`` (a run's ``metrics.json``)
+    is published after everything else, so its presence means the rest is there.
+
+    Returns:
+        The names published, in the order they were moved.
+    """
+    stage, dest = os.fspath(stage), os.fspath(dest)
+    fsync_tree(stage)
+    names = sorted(os.listdir(stage), key=lambda n: (n == last, n))
+    for name in names:
+        src, dst = os.path.join(stage, name), os.path.join(dest, name)
+        if os.path.isdir(src) and os.path.exists(dst):
+            old = tempfile.mkdtemp(prefix=f".{name}.old.", dir=dest)
+            os.rmdir(old)
+            os.replace(dst, old)
+            os.replace(src, dst)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(src, dst)
+        fsync_dir(dest)
+    return names
+
+
+def read_json(path: str | os.PathLike, *, what: str = "file"):
+    """Read a JSON file; ``ValueError`` naming the file when it is unreadable or not JSON."""
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        first = str(err).strip().splitlines()[0][:160] if str(err).strip() else type(err).__name__
+        raise ValueError(f"{what} {path} cannot be read as JSON ({first})") from None
 
 
 def write_json(path, data) -> None:
