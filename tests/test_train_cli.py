@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tfcnn import train
+from tfcnn import runs, train
 
 PREFIX = f"{train.PROG}: error:"
 
@@ -70,17 +70,31 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, ca
 
 def test_a_second_run_on_a_locked_folder_is_refused(tmp_path, capsys):
     out = tmp_path / "out"
-    with train._locked(str(out)):
+    with runs.RunDir(out).lock():
         assert train.main(["lenet", "--dataset", "digits", "--epochs", "1", "--out", str(out), "--quiet"]) == 2
+        assert sorted(p.name for p in out.iterdir()) == [".lock"]  # the holder's folder is untouched
     err = capsys.readouterr().err
     assert "another run" in err and str(out) in err
-    assert sorted(p.name for p in out.iterdir()) == [".lock"]  # the holder's folder is untouched
+    assert not out.joinpath(".lock").exists()  # released: no stale lock file
 
 
-def test_options_default_to_the_model_recipe_and_flags_win():
+def test_options_default_to_the_recipe_for_the_dataset_and_flags_win():
     parser = train.build_parser()
-    opts = train.resolve_options(parser.parse_args(["lenet"]))
-    recipe = train.get_config("lenet").train
-    assert (opts["epochs"], opts["batch_size"], opts["lr"]) == (recipe["epochs"], recipe["batch_size"], recipe["lr"])
-    opts = train.resolve_options(parser.parse_args(["lenet", "--epochs", "3", "--lr", "0.01"]))
-    assert (opts["epochs"], opts["lr"]) == (3, 0.01) and {"epochs", "lr"} <= set(opts["explicit"])
+    request = train.resolve_options(parser.parse_args(["lenet"]))
+    for dataset in ("mnist", "digits"):
+        opts = train.resolve(request, dataset)
+        recipe = train.recipe("lenet", dataset)
+        assert (opts.epochs, opts.batch_size, opts.lr) == (recipe["epochs"], recipe["batch_size"], recipe["lr"])
+    assert train.resolve(request, "digits").epochs != train.resolve(request, "mnist").epochs  # the per-dataset row
+    request = train.resolve_options(parser.parse_args(["lenet", "--epochs", "3", "--lr", "0.01"]))
+    opts = train.resolve(request, "digits")
+    assert (opts.epochs, opts.lr, opts.batch_size) == (3, 0.01, train.recipe("lenet", "digits")["batch_size"])
+    assert set(request.tuned) == {"epochs", "lr"}
+
+
+def test_resolved_options_are_frozen():
+    import dataclasses
+
+    opts = train.resolve(train.resolve_options(train.build_parser().parse_args(["lenet"])), "digits")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        opts.epochs = 99

@@ -284,7 +284,10 @@ class RunDir:
 
     @contextlib.contextmanager
     def lock(self, *, argname: str = "--out"):
-        """Hold ``.lock`` while writing; a second writer is refused with one line. The file goes with the lock."""
+        """Hold ``.lock`` while writing; a second writer is refused with one line.
+
+        The file is removed when the lock is released, so a finished run leaves no stale ``.lock``.
+        """
         import fcntl
 
         os.makedirs(self.path, exist_ok=True)
@@ -292,6 +295,9 @@ class RunDir:
         f = open(path, "a+", encoding="utf-8")  # noqa: SIM115
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # The holder removes the file when it is done; a lock taken on that removed file is no lock.
+            if not os.path.exists(path) or os.stat(path).st_ino != os.fstat(f.fileno()).st_ino:
+                raise OSError("lock file replaced")
         except OSError:
             f.seek(0)
             holder = f.read().strip() or "?"
