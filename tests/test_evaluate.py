@@ -64,4 +64,4 @@ def test_evaluate_text_report_and_bad_folder(run, tmp_path, capsys):
     text = capsys.readouterr().out
     assert text.startswith("accuracy ") and "confusion matrix" in text
     assert evaluate.main([str(tmp_path)]) == 2
-    assert "no model.keras" in capsys.readouterr().err
+    assert "not a finished tfcnn run" in capsys.readouterr().err

@@ -39,7 +39,7 @@ def evaluate_model(model, dataset, num_classes: int) -> dict:
     """
     confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
     loss_sum, n = 0.0, 0
-    predict = tf.function(lambda x: tf.cast(model(x, training=False), tf.float32))
+    predict = tf.function(lambda x: tf.cast(model(x, training=False), tf.float32), reduce_retracing=True)
     for x, y in dataset:
         logits = predict(x)
         y = tf.cast(tf.reshape(y, [-1]), tf.int64)

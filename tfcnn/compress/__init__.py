@@ -21,15 +21,19 @@ Command line::
 
 from __future__ import annotations
 
-from tfcnn.compress._common import CompressError, kernel_sparsity, load_model, load_run
-from tfcnn.compress.cli import compress, main
+from tfcnn.compress._common import CompressError, kernel_sparsity
+from tfcnn.compress.cli import main
+from tfcnn.compress.pipeline import Conversion, Stage, compress, plan
 from tfcnn.compress.cluster import cluster_model
 from tfcnn.compress.prune import apply_pruning, check_m_by_n, parse_sparsity, prune_model, strip
 from tfcnn.compress.quantize import qat, quantize_aware, to_tflite
 from tfcnn.compress.tflite import evaluate, interpreter, write_tflite
+from tfcnn.runs import load_model
 
 __all__ = [
     "CompressError",
+    "Conversion",
+    "Stage",
     "apply_pruning",
     "check_m_by_n",
     "cluster_model",
@@ -38,7 +42,7 @@ __all__ = [
     "interpreter",
     "kernel_sparsity",
     "load_model",
-    "load_run",
+    "plan",
     "main",
     "parse_sparsity",
     "prune_model",

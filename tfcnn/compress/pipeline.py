@@ -1,0 +1,260 @@
+"""The compression pipeline as a table: which Keras models to make, and which ``.tflite`` files from each.
+
+A *stage* makes one Keras model from another (the trained float model, QAT,
+pruning at one sparsity, clustering, their collaborative combinations); each
+stage lists the *conversions* it publishes. :func:`plan` writes the table
+for a request, :func:`compress` walks it: a stage whose parent failed is
+skipped with the reason, every file is verified with LiteRT on the whole
+test set, and the report is written at the end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import warnings
+from collections.abc import Callable
+
+from tfcnn import _io, runs
+from tfcnn.compress import cluster as cluster_mod
+from tfcnn.compress import prune as prune_mod
+from tfcnn.compress import quantize as quantize_mod
+from tfcnn.compress import report as report_mod
+from tfcnn.compress import tflite as tflite_mod
+from tfcnn.compress._common import keras_accuracy, overall_sparsity
+from tfcnn.errors import CompressError
+
+PTQ = ("float32", "dynamic_range", "float16", "int8", "int8_per_tensor")
+"""Post-training conversions of the trained float model."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Conversion:
+    """One ``.tflite`` file: its variant name, the converter mode and whether to use the sparse encoding."""
+
+    name: str
+    mode: str
+    sparse: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Stage:
+    """One Keras model of the pipeline: made from ``parent`` by ``make``, then converted as listed.
+
+    ``make(parent_model, ctx) -> (model, extra)``; ``extra`` goes into the
+    report row of each of the stage's files.
+    """
+
+    name: str
+    parent: str
+    make: Callable
+    conversions: tuple[Conversion, ...]
+
+
+@dataclasses.dataclass
+class Context:
+    """What every stage reads: the loaded run, its data as batches, fine-tuning settings, the request."""
+
+    loaded: runs.LoadedRun
+    train_ds: object
+    representative: object
+    epochs: int | None
+    base_lr: float
+    small_lr: float
+    optimizer: str
+    prune_layers: object
+    keras_dir: str
+    sparsity: dict = dataclasses.field(default_factory=dict)
+
+    def save(self, model, name: str, *, h5: bool = False) -> str:
+        """Save a Keras model of a stage into ``compressed/``, atomically; returns its path inside the run."""
+        path = os.path.join(self.keras_dir, f"{name}.h5" if h5 else f"{name}.keras")
+        with _io.atomic_path(path) as tmp, warnings.catch_warnings():
+            # QAT models go to .h5 on purpose: tf_keras 2.21's .keras format drops the quantizer variables.
+            warnings.simplefilter("ignore", UserWarning)
+            model.save(tmp)
+        return os.path.relpath(path, self.loaded.run.path)
+
+
+# ---------------------------------------------------------------------------------------- the stages
+def _identity(model, ctx):
+    return model, {}
+
+
+def _qat(scheme: str | None, name: str):
+    def make(model, ctx):
+        q = quantize_mod.qat(model, ctx.train_ds, epochs=ctx.epochs or 1, lr=ctx.small_lr, scheme=scheme,
+                             optimizer=ctx.optimizer)
+        return q, {"keras_model": ctx.save(q, name, h5=True)}
+    return make
+
+
+def _prune(sparsity, tag: str):
+    def make(model, ctx):
+        m_by_n = sparsity if isinstance(sparsity, tuple) else None
+        chosen = prune_mod.select_layers(model, ctx.prune_layers, m_by_n=m_by_n)
+        stripped, _ = prune_mod.prune_model(model, sparsity, ctx.train_ds, layers=ctx.prune_layers,
+                                            epochs=ctx.epochs or 5, lr=ctx.base_lr, optimizer=ctx.optimizer)
+        per_layer = prune_mod.pruning_report(stripped, chosen)
+        ctx.sparsity[tag] = per_layer
+        extra = {"sparsity": overall_sparsity({k: v for k, v in per_layer.items() if v["pruned"]}),
+                 "keras_model": ctx.save(stripped, tag)}
+        if m_by_n:
+            extra["m_by_n_ok"] = all(prune_mod.check_m_by_n(stripped.get_layer(n).kernel.numpy(), m_by_n)
+                                     for n in chosen)
+        return stripped, extra
+    return make
+
+
+def _cluster(clusters: int, name: str, keep_zeros: bool):
+    def make(model, ctx):
+        stripped, _ = cluster_mod.cluster_model(model, clusters, ctx.train_ds, epochs=ctx.epochs or 1,
+                                                lr=ctx.small_lr, preserve_sparsity=keep_zeros,
+                                                optimizer=ctx.optimizer)
+        return stripped, {"keras_model": ctx.save(stripped, name),
+                          "distinct_values": cluster_mod.distinct_values(stripped)}
+    return make
+
+
+def plan(sparsities=(), clusters: int | None = None, qat: bool = False, int8_io: bool = False) -> list[Stage]:
+    """The table of stages for a request, in the order they run.
+
+    Example:
+        >>> [s.name for s in plan([0.8], clusters=16, qat=True)]
+        ['float', 'qat', 'p80', 'p80_pqat', 'clustered16', 'clustered16_cqat', 'p80_clustered16', 'p80_clustered16_pcqat']
+    """
+    ptq = [Conversion(m, m) for m in PTQ] + ([Conversion("int8_io", "int8_io")] if int8_io else [])
+    stages = [Stage("float", "float", _identity, tuple(ptq))]
+    if qat:
+        stages.append(Stage("qat", "float", _qat(None, "qat"), (Conversion("qat_int8", "qat"),)))
+    tags = []
+    for s in sparsities:
+        tag = prune_mod.variant_tag(s)
+        tags.append(tag)
+        stages.append(Stage(tag, "float", _prune(s, tag), (
+            Conversion(f"{tag}_float32", "float32"), Conversion(f"{tag}_int8", "int8"),
+            Conversion(f"{tag}_int8_per_tensor", "int8_per_tensor"),
+            Conversion(f"{tag}_int8_sparse", "int8", sparse=True))))
+        if qat:
+            stages.append(Stage(f"{tag}_pqat", tag, _qat("prune_preserve", f"{tag}_pqat"),
+                                (Conversion(f"{tag}_pqat_int8", "qat"),)))
+    if clusters:
+        bases = [(f"clustered{clusters}", "float", False)]
+        # clustering after the first unstructured pruning keeps its zeros (2:4 patterns do not survive it)
+        bases += [(f"{tag}_clustered{clusters}", tag, True) for tag in tags if "of" not in tag][:1]
+        for name, parent, keep_zeros in bases:
+            stages.append(Stage(name, parent, _cluster(clusters, name, keep_zeros),
+                                (Conversion(f"{name}_int8", "int8"),)))
+            if qat:
+                scheme, suffix = ("prune_cluster_preserve", "pcqat") if keep_zeros else ("cluster_preserve", "cqat")
+                stages.append(Stage(f"{name}_{suffix}", name, _qat(scheme, f"{name}_{suffix}"),
+                                    (Conversion(f"{name}_{suffix}_int8", "qat"),)))
+    return stages
+
+
+# ---------------------------------------------------------------------------------------- the walk
+def compress(model_dir: str, *, prune=None, prune_layers=None, clusters: int | None = None, qat: bool = False,
+             int8_io: bool = False, epochs: int | None = None, lr: float | None = None, latency_images: int = 200,
+             log=print) -> dict:
+    """Produce, verify and measure the compressed variants of a trained model; write the report.
+
+    Args:
+        model_dir: a folder written by ``python -m tfcnn.train``.
+        prune: a sparsity or a list of them (``0.8``, ``'2:4'``).
+        prune_layers: ``None``/``'all'``, ``'dense'``, ``'conv'`` or layer names.
+        clusters: number of weight clusters, or ``None``.
+        qat: quantization-aware training too (collaborative after pruning/clustering).
+        int8_io: also an int8-input/output file.
+        epochs: fine-tuning epochs (default 5 for pruning, 1 for clustering and QAT).
+        lr: fine-tuning learning rate (default: the run's; a tenth of it for QAT and clustering).
+        latency_images: test images timed for latency.
+        log: where progress lines go.
+
+    Returns:
+        The report (also written to ``MODEL_DIR/compression.json``).
+
+    Raises:
+        CompressError: bad arguments, or no variant could be produced.
+        RunDirError: not a finished run folder, or its model file is corrupt.
+
+    Example:
+        >>> from tfcnn.compress import compress
+        >>> report = compress("saved_models/lenet", prune=0.8, qat=True)  # doctest: +SKIP
+        >>> report["variants"]["int8"]["ratio"]  # doctest: +SKIP
+        0.27
+    """
+    sparsities = [prune_mod.parse_sparsity(p) for p in ([] if prune is None else
+                                                         prune if isinstance(prune, list) else [prune])]
+    if clusters is not None:
+        clusters = cluster_mod.check_clusters(clusters)
+    loaded = runs.RunDir.open(model_dir).load()
+    tuning = loaded.run.fine_tuning
+    ctx = Context(loaded, loaded.pipeline("train", training=True), loaded.representative(), epochs,
+                  base_lr=lr or tuning["lr"], small_lr=lr or tuning["lr"] / 10, optimizer=tuning["optimizer"],
+                  prune_layers=prune_layers, keras_dir=loaded.run.file(runs.COMPRESSED))
+    started = time.perf_counter()
+    images, labels = loaded.test_images(), loaded.data.y_test
+    keras_acc, reference = keras_accuracy(loaded.model, images, labels)
+    verify = {"images": images, "labels": labels, "reference_pred": reference, "latency_images": latency_images}
+    variants, skipped = _walk(plan(sparsities, clusters, qat, int8_io), ctx, verify, log)
+    if not variants:
+        raise CompressError(f"no variant could be produced ({skipped}). Received: model_dir={model_dir!r}")
+    _io.write_text(loaded.run.file(runs.TFLITE, runs.LABELS), "\n".join(loaded.data.class_names) + "\n")
+    report = {
+        "model": loaded.run.model_name, "dataset": loaded.data.name, "model_dir": model_dir,
+        "keras_accuracy": keras_acc, "test_images": len(labels), "params": int(loaded.model.count_params()),
+        "input_shape": list(loaded.input_shape), "class_names": list(loaded.data.class_names),
+        "variants": report_mod.rows_with_ratios(variants), "sparsity": ctx.sparsity, "skipped": skipped,
+        "wall_time_s": round(time.perf_counter() - started, 1), "note": report_mod.HONEST_SPEED,
+    }
+    paths = report_mod.write(model_dir, report)
+    log(f"report: {paths['md']}")
+    return report
+
+
+def _walk(stages: list[Stage], ctx: Context, verify: dict, log) -> tuple[dict, dict]:
+    models = {"float": ctx.loaded.model}
+    variants: dict = {}
+    skipped: dict = {}
+    for stage in stages:
+        if stage.parent not in models:
+            skipped[stage.name] = f"needs {stage.parent}, which was skipped"
+            continue
+        try:
+            model, extra = stage.make(models[stage.parent], ctx)
+        except CompressError as err:
+            skipped[stage.name] = str(err)
+            log(f"{stage.name}: skipped ({err})")
+            continue
+        models[stage.name] = model
+        for conv in stage.conversions:
+            row = _emit(conv, model, ctx, verify, log)
+            if isinstance(row, str):
+                skipped[conv.name] = row
+            else:
+                variants[conv.name] = {**row, **extra}
+    return variants, skipped
+
+
+def _emit(conv: Conversion, model, ctx: Context, verify: dict, log) -> dict | str:
+    """Convert, write atomically once LiteRT loads it, run on the whole test set; a failure is a reason string."""
+    run = ctx.loaded.run
+    path = run.file(runs.TFLITE, f"{conv.name}.tflite")
+    resolver = tflite_mod.NO_DELEGATES if conv.sparse else tflite_mod.DEFAULT
+    representative = ctx.representative if conv.mode.startswith("int8") else None
+    try:
+        tflite_mod.write_tflite(path, lambda: quantize_mod.to_tflite(model, conv.mode, representative=representative,
+                                                                    sparse=conv.sparse), resolver=resolver)
+    except CompressError:
+        raise
+    except Exception as err:  # noqa: BLE001  (a converter failure is a result to report, not a crash)
+        reason = f"conversion failed: {type(err).__name__}: {str(err).strip().splitlines()[0][:200]}"
+        log(f"{conv.name}: skipped ({reason})")
+        return reason
+    result = tflite_mod.evaluate(path, verify["images"], verify["labels"], reference_pred=verify["reference_pred"],
+                                 resolver=resolver, latency_images=verify["latency_images"])
+    result["file"] = os.path.relpath(path, run.path)
+    log(f"{conv.name}: {result['size']:,} B ({result['gzip_size']:,} B gzipped), accuracy {result['accuracy']:.4f}, "
+        f"agreement {result['agreement']:.4f}")
+    return result
