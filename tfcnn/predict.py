@@ -8,8 +8,10 @@ count, resized to its input size and scaled to [0, 1] exactly as in training
 (:func:`tfcnn.data.preprocess`); an int8-input model gets the input quantized
 with its scale and zero point, and int8 outputs are dequantized. Class names
 come from ``--labels``, else ``labels.txt`` beside the file (written by
-``tfcnn.compress``), else the run's ``config.json``/``metrics.json``
-``class_names``, else class indices.
+``tfcnn.compress``), else the run folder the file sits in (``RUN/tflite/``,
+read through :mod:`tfcnn.runs`), else class indices. A file the default
+delegate (XNNPACK) cannot run — the sparse encoding ``*_sparse.tflite`` —
+runs with the built-in kernels instead, as ``tfcnn.compress`` verified it.
 """
 
 from __future__ import annotations
@@ -17,15 +19,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 
 import numpy as np
 
+from tfcnn import runs
+from tfcnn._cli import ArgumentParser, run_main
+from tfcnn._compat import tf
+from tfcnn.compress.tflite import DEFAULT, NO_DELEGATES, interpreter, run
+from tfcnn.data import preprocess
+from tfcnn.errors import CompressError, PredictError, RunDirError
+
 PROG = "python -m tfcnn.predict"
-
-
-class PredictError(ValueError):
-    """Bad input to prediction: the message names the argument and ends with what was received."""
 
 
 def load_image(path: str | os.PathLike, input_shape) -> np.ndarray:
@@ -34,9 +38,6 @@ def load_image(path: str | os.PathLike, input_shape) -> np.ndarray:
     Raises:
         PredictError: the file is missing or cannot be decoded as an image.
     """
-    from tfcnn._compat import tf
-    from tfcnn.data import preprocess
-
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise PredictError(f"image file does not exist. Received: image={path!r}")
@@ -61,21 +62,14 @@ def class_names(tflite_path: str, labels: str | None = None) -> list[str] | None
         with open(labels, encoding="utf-8") as f:
             return [line.strip() for line in f if line.strip()]
     here = os.path.dirname(os.path.abspath(tflite_path))
-    beside = os.path.join(here, "labels.txt")
+    beside = os.path.join(here, runs.LABELS)
     if os.path.isfile(beside):
         return class_names(tflite_path, beside)
-    for folder in (here, os.path.dirname(here)):
-        for name in ("config.json", "metrics.json"):
-            path = os.path.join(folder, name)
-            if os.path.isfile(path):
-                try:
-                    with open(path, encoding="utf-8") as f:
-                        names = json.load(f).get("class_names")
-                except (OSError, ValueError, AttributeError):
-                    names = None
-                if names:
-                    return [str(n) for n in names]
-    return None
+    folder = os.path.dirname(here) if os.path.basename(here) == runs.TFLITE else here
+    try:
+        return runs.RunDir.open(folder).class_names
+    except RunDirError:
+        return None
 
 
 def predict(tflite_path: str, images: list[str], *, labels: str | None = None, top: int = 1) -> list[dict]:
@@ -97,15 +91,9 @@ def predict(tflite_path: str, images: list[str], *, labels: str | None = None, t
         >>> predict("saved_models/lenet/tflite/int8.tflite", ["digit.png"])  # doctest: +SKIP
         [{'image': 'digit.png', 'top': [{'class': 7, 'label': '7', 'probability': 0.99}]}]
     """
-    from tfcnn.compress._common import CompressError
-    from tfcnn.compress.tflite import interpreter, run
-
-    if not isinstance(top, int) or top < 1:
-        raise PredictError(f"top must be a positive int. Received: top={top!r}")
-    try:
-        it = interpreter(tflite_path)
-    except CompressError as err:
-        raise PredictError(str(err)) from None
+    if not isinstance(top, int) or isinstance(top, bool) or top < 1:
+        raise PredictError(f"--top must be a positive int. Received: --top={top!r}")
+    it = _interpreter(tflite_path)
     input_shape = it.get_input_details()[0]["shape"][1:]
     names = class_names(tflite_path, labels)
     batch = [load_image(p, input_shape) for p in images]  # decode all first: a bad image fails before any output
@@ -121,27 +109,41 @@ def predict(tflite_path: str, images: list[str], *, labels: str | None = None, t
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point; returns the exit code (2 for bad input)."""
-    p = argparse.ArgumentParser(prog=PROG, description="Classify image files with a .tflite model (LiteRT).")
+def _interpreter(tflite_path: str):
+    """LiteRT with the default delegate, or with the built-in kernels where the delegate cannot run the file."""
+    try:
+        return interpreter(tflite_path, resolver=DEFAULT)
+    except CompressError as first:
+        try:
+            return interpreter(tflite_path, resolver=NO_DELEGATES)
+        except CompressError:
+            raise PredictError(str(first)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m tfcnn.predict`` parser."""
+    p = ArgumentParser(prog=PROG, description="Classify image files with a .tflite model (LiteRT).")
     p.add_argument("model", help="a .tflite file (e.g. saved_models/lenet/tflite/int8.tflite)")
-    p.add_argument("images", nargs="+", help="PNG/JPEG image files")
+    p.add_argument("images", nargs="+", help="PNG/JPEG/BMP/GIF image files")
     p.add_argument("--labels", default=None, help="labels file, one class name per line")
     p.add_argument("--top", type=int, default=1, help="classes shown per image (default 1)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
-    args = p.parse_args(argv)
-    try:
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the exit code (2 for bad input)."""
+
+    def _run(args):
         results = predict(args.model, args.images, labels=args.labels, top=args.top)
-    except ValueError as err:
-        print(f"{PROG}: error: {str(err).splitlines()[0]}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
+        if args.json:
+            print(json.dumps(results, indent=2))
+            return
         for r in results:
             shown = ", ".join(f"{t['label']} ({t['probability']:.3f})" for t in r["top"])
             print(f"{r['image']}: {shown}")
-    return 0
+
+    return run_main(build_parser(), _run, argv)
 
 
 if __name__ == "__main__":
