@@ -28,7 +28,7 @@ from tfcnn.errors import TrainingDiverged, UsageError
 class ArgumentParser(argparse.ArgumentParser):
     """``argparse`` that raises :class:`UsageError` instead of printing its usage block and exiting."""
 
-    def error(self, message: str):  # noqa: D102  (argparse's hook)
+    def error(self, message: str):
         raise UsageError(message)
 
 

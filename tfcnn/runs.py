@@ -354,4 +354,4 @@ class LoadedRun:
         return self._images("train", np.sort(rng.permutation(len(self.data.y_train))[:n]))
 
 
-__all__ = ["ARTEFACTS", "LoadedRun", "RunDir", "SCHEMA_VERSION", "load_model"]
+__all__ = ["ARTEFACTS", "SCHEMA_VERSION", "LoadedRun", "RunDir", "load_model"]

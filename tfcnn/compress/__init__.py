@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from tfcnn.compress._common import CompressError, kernel_sparsity
 from tfcnn.compress.cli import main
-from tfcnn.compress.pipeline import Conversion, Stage, compress, plan
 from tfcnn.compress.cluster import cluster_model
+from tfcnn.compress.pipeline import Conversion, Stage, compress, plan
 from tfcnn.compress.prune import apply_pruning, check_m_by_n, parse_sparsity, prune_model, strip
 from tfcnn.compress.quantize import qat, quantize_aware, to_tflite
 from tfcnn.compress.tflite import evaluate, interpreter, write_tflite
@@ -42,9 +42,9 @@ __all__ = [
     "interpreter",
     "kernel_sparsity",
     "load_model",
-    "plan",
     "main",
     "parse_sparsity",
+    "plan",
     "prune_model",
     "qat",
     "quantize_aware",

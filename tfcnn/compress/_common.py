@@ -60,5 +60,12 @@ def overall_sparsity(per_layer: dict[str, dict]) -> float:
     return float(sum(v["sparsity"] * v["params"] for v in per_layer.values()) / total) if total else 0.0
 
 
-__all__ = ["CompressError", "compile_for_fine_tuning", "kernel_of", "kernel_sparsity", "keras_accuracy",
-           "overall_sparsity", "tfmot"]
+__all__ = [
+    "CompressError",
+    "compile_for_fine_tuning",
+    "keras_accuracy",
+    "kernel_of",
+    "kernel_sparsity",
+    "overall_sparsity",
+    "tfmot",
+]
