@@ -124,7 +124,7 @@ def suggestions(measured: dict, *, flash: int | None, ram: int | None, alpha: fl
     side = measured.get("input_side")
     if ram is not None and side and acts > 0:
         scale = max(ram / margin - persistent, 0) / acts
-        new_side = int(math.floor(side * math.sqrt(min(scale, 1.0))))
+        new_side = math.floor(side * math.sqrt(min(scale, 1.0)))
         if 0 < new_side < side:
             flash_est = measured["flash_bytes"]
             if input_params is not None:  # the analyser re-counts weights at the smaller input

@@ -14,7 +14,6 @@ list against the interpreter itself: an op outside it fails to load.
 from __future__ import annotations
 
 import functools
-import os
 import re
 
 from tfcnn.errors import DeployError
@@ -114,13 +113,15 @@ def model_ops(it) -> list[dict]:
     """
     names = {t["index"]: t["name"] for t in it.get_tensor_details()}
     ops: dict[str, dict] = {}
-    for detail in it._get_ops_details():  # noqa: SLF001  (LiteRT's only op listing)
+    for detail in it._get_ops_details():
         name = str(detail["op_name"])
         row = ops.setdefault(name, {"op": name, "count": 0, "layers": []})
         row["count"] += 1
         # The output tensor is named after the layer, except the model's last one ("StatefulPartitionedCall:0"):
-        # then a weight input ("model/logits/MatMul") names it.
-        candidates = [names.get(int(i), "") for i in (*detail["outputs"], *detail["inputs"]) if int(i) >= 0]
+        # then a weight input ("model/logits/MatMul") names it, before the activation coming in.
+        inputs = list(detail["inputs"])
+        order = (*detail["outputs"], *inputs[1:], *inputs[:1])
+        candidates = [names.get(int(i), "") for i in order if int(i) >= 0]
         named = [n for n in candidates if "/" in n]
         layer = _layer_of(named[0]) if named else ""
         if layer and layer not in row["layers"]:

@@ -24,10 +24,10 @@ def markdown(r: dict) -> str:
         "",
         "| | needs | budget | verdict |",
         "|---|---:|---:|---|",
-        f"| flash (model array) | {r['model_bytes']:,} B ({kib(r['model_bytes'])}) | {kib(b['flash_budget'])} | "
-        f"{_verdict(b['flash_fits'])} |",
-        f"| RAM (tensor arena, recommended) | {a['recommended']:,} B ({kib(a['recommended'])}) | "
-        f"{kib(b['ram_budget'])} | {_verdict(b['ram_fits'])} |",
+        (f"| flash (model array) | {r['model_bytes']:,} B ({kib(r['model_bytes'])}) | {kib(b['flash_budget'])} | "
+         f"{_verdict(b['flash_fits'])} |"),
+        (f"| RAM (tensor arena, recommended) | {a['recommended']:,} B ({kib(a['recommended'])}) | "
+         f"{kib(b['ram_budget'])} | {_verdict(b['ram_fits'])} |"),
         "",
         "Code, stack and the application's buffers need flash and RAM on top of these.",
     ]
@@ -39,12 +39,12 @@ def markdown(r: dict) -> str:
         "",
         "## Tensor arena, measured by TFLM's recording allocator",
         "",
-        f"- persistent (tail): {a['persistent']:,} B; non-persistent (head: activations, scratch): "
-        f"{a['non_persistent']:,} B; total {a['total']:,} B after `invoke()`",
-        f"- smallest arena TFLM allocates and runs in (bisection, 16 B steps): {a['minimum']:,} B; preparing "
-        "needs short-lived temporaries beyond the recorded total",
-        f"- recommended: {a['recommended']:,} B (minimum × {a['margin']:g}, rounded up to 16 B); "
-        f"TFLM {'ran' if a['verified'] else 'did NOT run'} in exactly that arena",
+        (f"- persistent (tail): {a['persistent']:,} B; non-persistent (head: activations, scratch): "
+         f"{a['non_persistent']:,} B; total {a['total']:,} B after `invoke()`"),
+        (f"- smallest arena TFLM allocates and runs in (bisection, 16 B steps): {a['minimum']:,} B; preparing "
+         "needs short-lived temporaries beyond the recorded total"),
+        (f"- recommended: {a['recommended']:,} B (minimum × {a['margin']:g}, rounded up to 16 B); "
+         f"TFLM {'ran' if a['verified'] else 'did NOT run'} in exactly that arena"),
         "- measured on a 64-bit host: a 32-bit MCU needs somewhat fewer persistent bytes",
         "",
         "```c",
@@ -62,8 +62,9 @@ def markdown(r: dict) -> str:
         "",
         "## Cross-check: TFLM against LiteRT",
         "",
-        f"On {c['images']:,} test images ({r['dataset']}): top-1 agreement {c['top1_agreement']:.2%}, "
-        f"identical int8 outputs {c['identical_outputs']:.2%}, max |difference| {c['max_abs_diff_int8']} int8 steps.",
+        (f"On {c['images']:,} test images ({r['dataset']}): top-1 agreement {c['top1_agreement']:.2%}, "
+         f"identical int8 outputs {c['identical_outputs']:.2%}, max |difference| {c['max_abs_diff_int8']} int8 "
+         "steps."),
         "",
     ]
     return "\n".join(lines)

@@ -175,7 +175,7 @@ def measure(content: bytes, inputs: np.ndarray, litert, *, margin: float) -> tup
     ref = run_litert(litert, inputs)
     diff = np.abs(tflm_out.astype(np.int32) - ref.astype(np.int32))
     cross = {
-        "images": int(len(inputs)),
+        "images": len(inputs),
         "top1_agreement": float(np.mean(np.argmax(tflm_out, -1) == np.argmax(ref, -1))),
         "max_abs_diff_int8": int(diff.max()) if diff.size else 0,
         "identical_outputs": float(np.mean(np.all(diff == 0, axis=-1))),
@@ -183,5 +183,5 @@ def measure(content: bytes, inputs: np.ndarray, litert, *, margin: float) -> tup
     return arena, cross
 
 
-__all__ = ["PROBE_ARENA_BYTES", "arena_usage", "captured_stderr", "measure", "minimum_arena", "quantize", "round_up", "run_litert",
-           "run_tflm", "tflm_interpreter"]
+__all__ = ["PROBE_ARENA_BYTES", "arena_usage", "captured_stderr", "measure", "minimum_arena", "quantize", "round_up",
+           "run_litert", "run_tflm", "tflm_interpreter"]
