@@ -7,8 +7,7 @@ import dataclasses
 import numpy as np
 
 
-class DatasetError(ValueError):
-    """A dataset cannot be found, read or used; the message says which and why."""
+from tfcnn.errors import DatasetError  # noqa: E402,F401  (the one type, defined with every other error)
 
 
 @dataclasses.dataclass
