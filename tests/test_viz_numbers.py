@@ -158,8 +158,7 @@ def test_gradcam_of_a_model_that_sees_only_the_left_half_puts_its_mass_there():
     image = np.random.default_rng(5).random((16, 16, 1)).astype(np.float32)
     for class_index in range(3):
         heat = viz.gradcam(model, image, "conv", class_index=class_index)
-        if heat.max() == 0:
-            continue  # the class has no positive evidence anywhere
+        # every class of this seeded model has positive evidence somewhere: an all-zero map is a failure
         assert heat.shape == (16, 16) and heat.max() == pytest.approx(1.0)
         left, right = heat[:, :8].sum(), heat[:, 8:].sum()
         assert left / (left + right) > 0.9, (class_index, left, right)

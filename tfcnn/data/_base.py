@@ -6,27 +6,32 @@ import dataclasses
 
 import numpy as np
 
-
-from tfcnn.errors import DatasetError  # noqa: E402,F401  (the one type, defined with every other error)
+from tfcnn.errors import DatasetError
 
 
 @dataclasses.dataclass
 class DataSplits:
     """The training and test splits of one image classification dataset.
 
-    Images are held either as uint8 arrays ``[N, H, W, C]`` (``digits``,
-    ``idx:``, tfds) or as an array of file paths (``folder:``), which the
-    pipeline decodes lazily so that a large folder never has to fit in memory.
+    Images are held as uint8 arrays ``[N, H, W, C]`` (``digits``,
+    ``mnist-t10k``, ``idx:``), as an array of file paths (``folder:``) or as a
+    :class:`~tfcnn.data.stream.StreamSplit` (tfds, ``tfrecord:``); the
+    pipeline decodes the last two lazily, so they never have to fit in memory.
 
     Attributes:
         name: the dataset actually loaded (recorded in run metadata).
         x_train, y_train, x_test, y_test: images (uint8 arrays or file paths) and int64 labels.
         num_classes: number of classes.
         class_names: one name per class.
-        native_shape: ``(H, W, C)`` of every image (needed when images are file paths).
+        native_shape: ``(H, W, C)`` of the images; for a folder of mixed sizes the median height
+            and width (at most 256, Keras's default size), which only picks a default input size.
         hflip: whether a horizontal flip is a label-preserving augmentation
             (not for digits and letters).
         note: how the splits were made (``'80/20 seeded hold-out of t10k'``), for the run's metadata.
+        x_val, y_val: a validation split the dataset brings (a folder's ``val/`` beside ``train/`` and
+            ``test/``), else ``None``.
+        skipped: how many undecodable files were left out (``skip_bad_images=True``).
+        skipped_paths: the first of them (at most 10).
     """
 
     name: str
@@ -39,6 +44,10 @@ class DataSplits:
     native_shape: tuple[int, int, int] | None = None
     hflip: bool = True
     note: str = ""
+    x_val: object = None
+    y_val: np.ndarray | None = None
+    skipped: int = 0
+    skipped_paths: tuple[str, ...] = ()
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -50,10 +59,17 @@ class DataSplits:
     @property
     def is_files(self) -> bool:
         """True when images are file paths decoded by the pipeline."""
-        return self.x_train.dtype.kind in "USO"
+        return not isinstance(self.x_train, StreamSplit) and np.asarray(self.x_train).dtype.kind in "USO"
+
+    @property
+    def is_stream(self) -> bool:
+        """True when images stream from disk (tfds, TFRecords)."""
+        return isinstance(self.x_train, StreamSplit)
 
     def validation_split(self, fraction: float, *, seed: int = 0):
-        """Carve a seeded, stratified validation set out of the training split only.
+        """The dataset's own validation split if it has one, else a seeded, stratified one carved from training.
+
+        The test split is never touched, so ``val_accuracy`` is not the test accuracy.
 
         Returns:
             ``(x_train, y_train, x_val, y_val)``.
@@ -61,6 +77,8 @@ class DataSplits:
         Raises:
             DatasetError: ``fraction`` is not in (0, 1) or leaves an empty split.
         """
+        if self.x_val is not None:
+            return self.x_train, self.y_train, self.x_val, self.y_val
         return seeded_split(self.x_train, self.y_train, fraction, seed=seed, argname="val_split")
 
 
@@ -80,6 +98,10 @@ def seeded_split(x, y, fraction: float, *, seed: int = 0, argname: str = "holdou
     counts = np.bincount(np.asarray(y, dtype=np.int64))
     # Stratify when every class can appear on both sides; tiny classes make sklearn refuse.
     stratify = y if counts[counts > 0].min() >= 2 and n_b >= np.count_nonzero(counts) else None
+    if isinstance(x, StreamSplit):  # split positions; the stream keeps a membership mask per side
+        i_a, i_b = train_test_split(np.arange(len(y)), test_size=n_b, random_state=seed, stratify=stratify)
+        i_a, i_b = np.sort(i_a), np.sort(i_b)  # a stream yields its examples in position order
+        return x.subset(i_a), np.asarray(y)[i_a], x.subset(i_b), np.asarray(y)[i_b]
     x_a, x_b, y_a, y_b = train_test_split(x, y, test_size=n_b, random_state=seed, stratify=stratify)
     return x_a, y_a, x_b, y_b
 
