@@ -1,7 +1,7 @@
 """tf.distribute: mirrored over two logical CPUs matches one device; two local workers finish a multi-worker run.
 
 Both need a fresh process: logical devices and collective ops must be configured before TensorFlow starts.
-MultiWorkerMirroredStrategy blocks forever when a worker is missing (ECOSYSTEM.md), so every worker runs under
+MultiWorkerMirroredStrategy blocks forever when a worker is missing, so every worker runs under
 ``timeout -k 5`` and is killed by PID if the test gives up.
 """
 

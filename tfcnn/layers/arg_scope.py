@@ -8,7 +8,8 @@ to and overrides the outer one), an argument passed explicitly beats a scoped
 one, the dict yielded by ``with arg_scope(...) as sc`` can be re-entered later
 with ``with arg_scope(sc):``, and naming an op that is not decorated with
 :func:`add_arg_scope` raises ``ValueError``. Implemented here without TF1
-because ``tf_slim`` itself fails on TF 2.21 (see ``shared/ECOSYSTEM.md``).
+because ``tf_slim`` 1.1 itself no longer imports with TensorFlow 2.21 (it needs
+``tf.compat.v1`` variable scopes and ``tf.contrib``-era modules).
 """
 
 from __future__ import annotations

@@ -55,7 +55,8 @@ def _name(scope, suffix):
     return f"{scope}_{suffix}" if scope else None
 
 
-def _upper(padding: str) -> str:
+def _keras_padding(padding: str) -> str:
+    """Slim's ``'SAME'``/``'VALID'`` (either case) as the lower-case name Keras layers take."""
     if not isinstance(padding, str) or padding.upper() not in ("SAME", "VALID"):
         raise ValueError(f"padding must be 'SAME' or 'VALID'. Received: padding={padding!r}")
     return padding.lower()
@@ -105,7 +106,7 @@ def conv2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", rate=1, a
     if use_bias is None:
         use_bias = normalizer_fn is None and biases_initializer is not None
     x = keras.layers.Conv2D(
-        num_outputs, kernel_size, strides=stride, padding=_upper(padding), dilation_rate=rate, groups=groups,
+        num_outputs, kernel_size, strides=stride, padding=_keras_padding(padding), dilation_rate=rate, groups=groups,
         use_bias=use_bias, kernel_initializer=weights_initializer or defaults.KERNEL_INITIALIZER,
         bias_initializer=biases_initializer or "zeros", kernel_regularizer=weights_regularizer,
         trainable=trainable, name=_name(scope, "conv"))(inputs)
@@ -125,7 +126,7 @@ def separable_conv2d(inputs, num_outputs, kernel_size, depth_multiplier=1, strid
     if use_bias is None:
         use_bias = normalizer_fn is None and biases_initializer is not None
     x = keras.layers.DepthwiseConv2D(
-        kernel_size, strides=stride, padding=_upper(padding), depth_multiplier=depth_multiplier,
+        kernel_size, strides=stride, padding=_keras_padding(padding), depth_multiplier=depth_multiplier,
         use_bias=use_bias, depthwise_initializer=weights_initializer or defaults.KERNEL_INITIALIZER,
         depthwise_regularizer=weights_regularizer, name=_name(scope, "conv"))(inputs)
     if normalizer_fn is not None:
@@ -149,13 +150,13 @@ def fully_connected(inputs, num_outputs, activation_fn=tf.nn.relu, normalizer_fn
 @add_arg_scope
 def max_pool2d(inputs, kernel_size, stride=2, padding="VALID", scope=None):
     """Max pooling (slim defaults: stride 2, VALID)."""
-    return keras.layers.MaxPooling2D(kernel_size, strides=stride, padding=_upper(padding), name=scope)(inputs)
+    return keras.layers.MaxPooling2D(kernel_size, strides=stride, padding=_keras_padding(padding), name=scope)(inputs)
 
 
 @add_arg_scope
 def avg_pool2d(inputs, kernel_size, stride=2, padding="VALID", scope=None):
     """Average pooling (slim defaults: stride 2, VALID)."""
-    return keras.layers.AveragePooling2D(kernel_size, strides=stride, padding=_upper(padding), name=scope)(inputs)
+    return keras.layers.AveragePooling2D(kernel_size, strides=stride, padding=_keras_padding(padding), name=scope)(inputs)
 
 
 @add_arg_scope
