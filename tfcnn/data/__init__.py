@@ -12,12 +12,18 @@ Dataset specs:
     always available offline.
     ``idx:DIR``: MNIST-format IDX files (``train-``/``t10k-`` prefixes); a
     folder with one split needs ``holdout=FRACTION``.
-    ``folder:DIR``: one sub-folder of images per class (``train/`` and
-    ``test/`` sub-folders if the split is given, else a seeded hold-out).
+    ``folder:DIR``: one sub-folder of images per class, of any size, mode
+    and format (``train/`` with ``test/`` or ``val/`` sub-folders if the
+    split is given, else a seeded hold-out); decoded and resized in the
+    pipeline (``resize='crop'|'pad'|'stretch'``).
+    ``tfrecord:DIR``: sharded TFRecords written by ``python -m tfcnn.data.shard``, streamed.
     Any other name: a tensorflow-datasets image classification dataset
-    (``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``...), used from
-    the TFDS data directory, built offline from ``manual_dir``, or downloaded
-    when the network answers (probed first, so offline failures are quick).
+    (``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``, ``imagenet2012``...),
+    streamed from the TFDS data directory, built offline from ``manual_dir``, or
+    downloaded when the network answers (probed first, so offline failures are quick).
+
+See ``docs/data.md`` for memory (cache budget, cache files, shuffle buffer in
+bytes) and the measured throughput.
 
 Example:
     >>> from tfcnn.data import load_dataset, make_pipeline
@@ -27,12 +33,31 @@ Example:
 
 from __future__ import annotations
 
-from tfcnn.data._base import DatasetError, DataSplits, flip_ok, seeded_split
-from tfcnn.data.pipeline import augment, choose_input_shape, make_pipeline, preprocess
-from tfcnn.data.sources import MNIST_T10K, load_digits, load_mnist_t10k, load_folder, load_idx, read_idx
+import re
+
+from tfcnn.data._base import DataSplits, flip_ok, seeded_split
+from tfcnn.data.decode import RESIZE_MODES, resize_image
+from tfcnn.data.pipeline import (CACHE_BUDGET_BYTES, SHUFFLE_BUFFER_BYTES, CacheBudget, augment, choose_input_shape,
+                                 make_pipeline, preprocess, shuffle_buffer_size)
+from tfcnn.data.records import load_tfrecord, shard_inputs, shard_policy, write_shards
+from tfcnn.data.sources import MNIST_T10K, load_digits, load_folder, load_idx, load_mnist_t10k, mnist_t10k_dir, read_idx
+from tfcnn.data.stream import StreamSplit
 from tfcnn.data.tfds_source import load_tfds, network_available
+from tfcnn.errors import DatasetError
 
 __all__ = [
+    "CACHE_BUDGET_BYTES",
+    "CacheBudget",
+    "RESIZE_MODES",
+    "SHUFFLE_BUFFER_BYTES",
+    "StreamSplit",
+    "load_tfrecord",
+    "mnist_t10k_dir",
+    "resize_image",
+    "shard_inputs",
+    "shard_policy",
+    "shuffle_buffer_size",
+    "write_shards",
     "DataSplits",
     "DatasetError",
     "augment",
@@ -54,15 +79,16 @@ __all__ = [
 
 
 def load_dataset(spec: str, *, seed: int = 0, holdout: float | None = None, data_dir: str | None = None,
-                 manual_dir: str | None = None, **kwargs) -> DataSplits:
-    """Load a dataset by its spec: ``digits``, ``idx:DIR``, ``folder:DIR`` or a tensorflow-datasets name.
+                 manual_dir: str | None = None, skip_bad_images: bool = False, **kwargs) -> DataSplits:
+    """Load a dataset by its spec: ``digits``, ``mnist-t10k``, ``idx:DIR``, ``folder:DIR``, ``tfrecord:DIR``, tfds.
 
     Args:
         spec: the dataset spec (see the module docstring).
         seed: seed of any split made here.
         holdout: test fraction to carve from a dataset that has only one split.
         data_dir: TFDS data directory (tfds names only).
-        manual_dir: folder of a tfds dataset's original files, to build it offline.
+        manual_dir: folder of a tfds dataset's original files, to build it offline (``imagenet2012``...).
+        skip_bad_images: ``folder:`` only: leave out unreadable files (reported in ``DataSplits.skipped``).
         **kwargs: passed to the loader (``test_fraction`` for ``digits``).
 
     Returns:
@@ -84,10 +110,11 @@ def load_dataset(spec: str, *, seed: int = 0, holdout: float | None = None, data
     if spec.startswith("idx:"):
         return load_idx(spec[4:], holdout=holdout, seed=seed)
     if spec.startswith("folder:"):
-        return load_folder(spec[7:], holdout=holdout, seed=seed)
-    import re
-
+        return load_folder(spec[7:], holdout=holdout, seed=seed, skip_bad_images=skip_bad_images)
+    if spec.startswith("tfrecord:"):
+        return load_tfrecord(spec[9:])
     if not re.fullmatch(r"[a-z0-9_]+(/[\w.-]+)?(:[\d.*]+)?", spec):
-        raise DatasetError("unknown dataset; use digits, mnist-t10k, idx:DIR, folder:DIR or a tensorflow-datasets name such as "
-                           f"mnist, fashion_mnist, cifar10, cifar100. Received: dataset={spec!r}")
+        raise DatasetError("unknown dataset; use digits, mnist-t10k, idx:DIR, folder:DIR, tfrecord:DIR or a "
+                           "tensorflow-datasets name such as mnist, fashion_mnist, cifar10, cifar100. "
+                           f"Received: dataset={spec!r}")
     return load_tfds(spec, data_dir=data_dir, manual_dir=manual_dir, holdout=holdout, seed=seed)

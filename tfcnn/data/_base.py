@@ -6,7 +6,10 @@ import dataclasses
 
 import numpy as np
 
+from tfcnn.data.stream import StreamSplit
 from tfcnn.errors import DatasetError
+
+__all__ = ["DataSplits", "DatasetError", "NO_FLIP", "flip_ok", "seeded_split"]
 
 
 @dataclasses.dataclass

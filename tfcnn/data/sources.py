@@ -1,4 +1,7 @@
-"""Datasets that need no network: scikit-learn's digits, MNIST-format IDX folders, folders of images."""
+"""Datasets that need no network: scikit-learn's digits, MNIST-format IDX folders, the bundled MNIST split.
+
+``load_folder`` lives in :mod:`tfcnn.data.folder` and is re-exported here.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from tfcnn.data._base import DatasetError, DataSplits, seeded_split
+from tfcnn.data._base import DataSplits, seeded_split
+from tfcnn.data.folder import list_dir, load_folder
+from tfcnn.errors import DatasetError
+
+__all__ = ["MNIST_T10K", "load_digits", "load_folder", "load_idx", "load_mnist_t10k", "mnist_t10k_dir", "read_idx"]
 
 
 def load_digits(*, test_fraction: float = 0.2, seed: int = 0) -> DataSplits:
@@ -77,7 +84,7 @@ def load_idx(directory: str | os.PathLike, *, holdout: float | None = None, seed
         (8000, 2000)
     """
     spec = f"idx:{directory}"
-    files = _list_dir(directory, spec)
+    files = list_dir(directory, spec)
     found: dict[str, dict[str, Path]] = {}
     for name in files:
         m = _IDX_RE.match(name)
@@ -135,105 +142,3 @@ def load_mnist_t10k(*, test_fraction: float = 0.2, seed: int = 0) -> DataSplits:
     data = load_idx(mnist_t10k_dir(), holdout=test_fraction, seed=seed)
     return dataclasses.replace(data, name=MNIST_T10K,
                                note=f"bundled MNIST test split, {data.note.split(' of ')[0]} (seed {seed})")
-
-
-# ------------------------------------------------------------------------------------------- folder
-_GREY, _COLOUR, _ALPHA = "grey", "colour", "colour with alpha"
-_MODES = {"1": _GREY, "L": _GREY, "I": _GREY, "I;16": _GREY, "F": _GREY, "RGB": _COLOUR, "P": _COLOUR,
-          "YCbCr": _COLOUR, "CMYK": _COLOUR, "RGBA": _ALPHA, "LA": _ALPHA, "PA": _ALPHA}
-
-
-def load_folder(directory: str | os.PathLike, *, holdout: float | None = None, seed: int = 0) -> DataSplits:
-    """A folder with one sub-folder of images per class, listed by ``tf_keras.utils.image_dataset_from_directory``.
-
-    A folder with ``train/`` and ``test/`` (or ``val/``) sub-folders, each
-    holding the class sub-folders, uses that split; otherwise a stratified,
-    seeded ``holdout`` fraction (default 0.2) becomes the test split. Images
-    are kept as file paths and decoded by the pipeline, so the folder need not
-    fit in memory. Every image must have the same size and colour mode
-    (checked from the file headers, which is fast); resize them first if not.
-
-    Raises:
-        DatasetError: the folder is missing, unreadable or empty, an image
-            cannot be read, or images differ in size or channels.
-
-    Example:
-        >>> data = load_folder("flowers/")   # flowers/roses/*.jpg, flowers/tulips/*.jpg ...
-    """
-    spec = f"folder:{directory}"
-    entries = _list_dir(directory, spec)
-    root = Path(directory)
-    test_name = next((n for n in ("test", "val", "validation") if n in entries and (root / n).is_dir()), None)
-    if "train" in entries and test_name:
-        x_train, y_train, class_names = _index_folder(root / "train", spec)
-        x_test, y_test, _ = _index_folder(root / test_name, spec, class_names=class_names)
-        note = f"the folder's train/{test_name} split"
-    else:
-        x, y, class_names = _index_folder(root, spec)
-        fraction = 0.2 if holdout is None else holdout
-        x_train, y_train, x_test, y_test = seeded_split(x, y, fraction, seed=seed, argname="holdout")
-        note = f"stratified seeded {1 - fraction:.0%}/{fraction:.0%} hold-out (seed {seed})"
-    shape = _common_shape(np.concatenate([x_train, x_test]), spec)
-    return DataSplits(spec, x_train, y_train, x_test, y_test, len(class_names), class_names, native_shape=shape,
-                      note=note)
-
-
-def _list_dir(directory, spec: str) -> list[str]:
-    if not os.path.isdir(directory):
-        raise DatasetError(f"the data folder does not exist. Received: dataset={spec!r}")
-    try:
-        return sorted(os.listdir(directory))
-    except OSError as err:
-        raise DatasetError(f"the data folder cannot be read ({err.strerror}). Received: dataset={spec!r}") from None
-
-
-def _index_folder(directory: Path, spec: str, class_names=None):
-    """File paths and labels of a class-per-sub-folder tree, as Keras's loader infers them."""
-    import contextlib
-    import io
-
-    from tfcnn._compat import keras
-
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):  # Keras prints "Found N files..."; we say it ourselves
-            ds = keras.utils.image_dataset_from_directory(
-                directory, labels="inferred", label_mode="int", class_names=class_names, batch_size=None,
-                shuffle=False)
-    except (ValueError, OSError) as err:
-        reason = str(err).splitlines()[0].rstrip(".")
-        raise DatasetError(f"no usable images in the data folder ({reason}). Received: dataset={spec!r}") from None
-    paths = np.asarray(ds.file_paths)
-    names = list(ds.class_names)
-    if len(names) < 2:
-        raise DatasetError(f"the data folder needs one sub-folder per class and at least 2 classes; found "
-                           f"{len(names)}. Received: dataset={spec!r}")
-    index = {n: i for i, n in enumerate(names)}
-    labels = np.asarray([index[Path(p).relative_to(directory).parts[0]] for p in paths], dtype=np.int64)
-    return paths, labels, names
-
-
-def _common_shape(paths: np.ndarray, spec: str) -> tuple[int, int, int]:
-    """``(H, W, C)`` shared by every image, read from the headers; mixed sizes or modes are refused."""
-    from PIL import Image, UnidentifiedImageError
-
-    sizes, kinds = {}, {}
-    for p in paths:
-        try:
-            with Image.open(p) as im:
-                size, kind = im.size, _MODES.get(im.mode, _COLOUR)
-        except (OSError, UnidentifiedImageError) as err:
-            raise DatasetError(f"cannot read image {p} ({type(err).__name__}). Received: dataset={spec!r}") from None
-        sizes.setdefault(size, p)
-        kinds.setdefault(kind, p)
-    if len(sizes) > 1:
-        (s1, p1), (s2, p2) = list(sizes.items())[:2]
-        raise DatasetError(f"images have mixed sizes ({s1[0]}x{s1[1]} in {p1}, {s2[0]}x{s2[1]} in {p2}); resize "
-                           f"them to one size first. Received: dataset={spec!r}")
-    if len(kinds) > 1:
-        (k1, p1), (k2, p2) = list(kinds.items())[:2]
-        raise DatasetError(f"images have mixed channels ({k1} in {p1}, {k2} in {p2}); convert them to one colour "
-                           f"mode first. Received: dataset={spec!r}")
-    (w, h), = sizes
-    (kind,) = kinds
-    return (h, w, 1 if kind == _GREY else 3)
-

@@ -6,7 +6,13 @@ connection and fails within seconds when there is none. Offline, a dataset
 is used when it is already prepared in the TFDS data directory, or built
 from its original files placed in a ``manual_dir`` (tfds checks their
 sha256), which is how a user who has the MNIST files gets the real tfds
-``mnist`` without a network.
+``mnist`` without a network, and how ``imagenet2012`` and the other
+manual-download datasets are built from ``--manual-dir``.
+
+Images are never gathered into one array: each split is a
+:class:`~tfcnn.data.stream.StreamSplit` that ``tf.data`` reads, decodes and
+resizes batch by batch. Only the labels are read up front (the images are
+skipped undecoded), for the sizes and seeded stratified splits.
 """
 
 from __future__ import annotations
@@ -17,7 +23,10 @@ import threading
 
 import numpy as np
 
-from tfcnn.data._base import DatasetError, DataSplits, flip_ok, seeded_split
+from tfcnn._compat import tf
+from tfcnn.data._base import DataSplits, flip_ok, seeded_split
+from tfcnn.data.stream import StreamSplit
+from tfcnn.errors import DatasetError
 
 PROBE_HOST = "storage.googleapis.com"  # where tfds keeps most datasets and its own GCS mirror
 PROBE_TIMEOUT_S = 3.0
@@ -62,7 +71,7 @@ def _tfds():
 
 def load_tfds(name: str, *, data_dir: str | None = None, manual_dir: str | None = None,
               holdout: float | None = None, seed: int = 0) -> DataSplits:
-    """An image classification dataset of tensorflow-datasets, as in-memory uint8 arrays.
+    """An image classification dataset of tensorflow-datasets, streamed from its files (never one array).
 
     Args:
         name: a tfds name (``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``...), optionally ``name:version``.
@@ -97,10 +106,10 @@ def load_tfds(name: str, *, data_dir: str | None = None, manual_dir: str | None 
     splits = list(builder.info.splits) or ["train", "test"]  # no split metadata (mocked data): the usual two
     if "train" not in splits:
         raise DatasetError(f"the dataset has no 'train' split (it has {sorted(splits)}). Received: dataset={name!r}")
-    x_train, y_train = _as_arrays(tfds, builder, "train", image_key, label_key)
+    x_train, y_train = _stream(tfds, builder, "train", image_key, label_key)
     test_split = next((s for s in ("test", "validation") if s in splits), None)
     if test_split:
-        x_test, y_test = _as_arrays(tfds, builder, test_split, image_key, label_key)
+        x_test, y_test = _stream(tfds, builder, test_split, image_key, label_key)
         note = f"tfds splits train/{test_split}"
     else:
         fraction = 0.2 if holdout is None else holdout
@@ -109,7 +118,9 @@ def load_tfds(name: str, *, data_dir: str | None = None, manual_dir: str | None 
     label = features[label_key]
     num_classes = int(getattr(label, "num_classes", 0) or (max(y_train.max(), y_test.max()) + 1))
     names = list(getattr(label, "names", None) or [str(i) for i in range(num_classes)])
-    return DataSplits(name, x_train, y_train, x_test, y_test, num_classes, names, hflip=flip_ok(name), note=note)
+    shape = tuple(d if d is not None else 224 for d in features[image_key].shape)  # None: sizes vary (imagenet)
+    return DataSplits(name, x_train, y_train, x_test, y_test, num_classes, names, native_shape=shape,
+                      hflip=flip_ok(name), note=note)
 
 
 def _prepare(tfds, builder, name: str, manual_dir: str | None) -> None:
@@ -138,10 +149,19 @@ def _prepare(tfds, builder, name: str, manual_dir: str | None) -> None:
                            f"Received: dataset={name!r}") from None
 
 
-def _as_arrays(tfds, builder, split: str, image_key: str, label_key: str):
-    ds = builder.as_dataset(split=split, shuffle_files=False)
-    images, labels = [], []
-    for batch in tfds.as_numpy(ds.map(lambda ex: (ex[image_key], ex[label_key])).batch(4096)):
-        images.append(batch[0])
-        labels.append(batch[1])
-    return np.concatenate(images).astype(np.uint8), np.concatenate(labels).astype(np.int64)
+def _stream(tfds, builder, split: str, image_key: str, label_key: str):
+    """A :class:`StreamSplit` of one tfds split and its labels (read with the images left undecoded)."""
+    skip = {image_key: tfds.decode.SkipDecoding()}
+    labels_ds = builder.as_dataset(split=split, shuffle_files=False, decoders=skip)
+    labels = [b for b in tfds.as_numpy(labels_ds.map(lambda ex: ex[label_key]).batch(8192))]
+    labels = np.concatenate(labels).astype(np.int64) if labels else np.zeros(0, np.int64)
+
+    def make(shuffle_files, seed, files=None):
+        del seed, files  # positions must stay fixed for subsets: files are read in order, shuffling comes later
+        # Images stay encoded here: the pipeline decodes them in parallel, at the size the model wants.
+        ds = builder.as_dataset(split=split, shuffle_files=False, decoders=skip,
+                                read_config=tfds.ReadConfig(try_autocache=False))
+        return ds.enumerate().map(lambda i, ex: (i, ex[image_key], ex[label_key]),
+                                  num_parallel_calls=tf.data.AUTOTUNE)
+
+    return StreamSplit(make, len(labels), encoded=True, what=f"tfds {builder.name} {split}"), labels
