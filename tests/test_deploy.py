@@ -250,3 +250,13 @@ def test_deploy_imports_point_down_only():
             for name in names:
                 if name == "tfcnn" or name.startswith("tfcnn."):
                     assert name.startswith(allowed), f"{path.name} imports {name}"
+
+
+def test_footprint_compares_float_and_int8_the_same_way(files, digits, deployed):
+    float32 = dp.footprint(files["float32"], digits[2][:1])
+    int8 = dp.footprint(files["int8_io"], digits[2][:1])
+    assert int8 == {**int8, "flash": files["int8_io"].stat().st_size, "minimum": deployed[1]["arena"]["minimum"]}
+    assert float32["flash"] == files["float32"].stat().st_size
+    # int8 activations take a quarter of float32's bytes: the non-persistent part shrinks
+    assert int8["non_persistent"] < float32["non_persistent"]
+    assert float32["minimum"] >= float32["recorded"] == float32["persistent"] + float32["non_persistent"]

@@ -21,7 +21,7 @@ Command line::
 
 from __future__ import annotations
 
-from tfcnn.deploy.api import analyse, check_int8_io, deploy, read_flatbuffer, weight_bytes
+from tfcnn.deploy.api import analyse, check_int8_io, deploy, footprint, read_flatbuffer, weight_bytes
 from tfcnn.deploy.budget import check_margin, parse_size, suggestions, verdict
 from tfcnn.deploy.carray import model_data_cc, model_data_h, op_resolver_h, parse_model_data_cc
 from tfcnn.deploy.cli import main
@@ -35,6 +35,7 @@ __all__ = [
     "check_margin",
     "check_ops",
     "deploy",
+    "footprint",
     "main",
     "model_data_cc",
     "model_data_h",

@@ -95,6 +95,42 @@ def _input_params(model):
     return lambda side: summarize(model, input_shape=(side, side, channels)).total_params
 
 
+def footprint(tflite, images: np.ndarray) -> dict:
+    """Flash and measured arena of any ``.tflite`` TFLM runs, float or int8, without the int8-only checks.
+
+    For comparing compression steps on a microcontroller: float32 against
+    int8 against int8 I/O, each measured the same way as :func:`deploy` does.
+
+    Args:
+        tflite: path of the ``.tflite`` file.
+        images: at least one float32 input ``[N, H, W, C]``, preprocessed as in training
+            (quantized here when the model's input is int8).
+
+    Returns:
+        ``{'flash', 'recorded', 'persistent', 'non_persistent', 'minimum'}`` in bytes: the file size,
+        the recording allocator's total after ``invoke()`` and its two ends, and the smallest arena
+        TFLM allocates and runs in.
+
+    Raises:
+        DeployError: not a flatbuffer, or TFLM cannot run it.
+
+    Example:
+        >>> footprint("lenet_int8_io.tflite", x_test[:1])["minimum"]  # doctest: +SKIP
+        10256
+    """
+    content = read_flatbuffer(tflite)
+    it = tflm.tflm_interpreter(content, max(tflm.PROBE_ARENA_BYTES, 10 * len(content)))
+    detail = it.get_input_details(0)
+    x = np.asarray(images[:1], dtype=np.float32)
+    if np.dtype(detail["dtype"]) == np.int8:
+        q = detail["quantization_parameters"]
+        x = tflm.quantize(x, {"quantization": (float(q["scales"][0]), int(q["zero_points"][0]))})
+    tflm.run_tflm(it, x)
+    usage = tflm.arena_usage(it)
+    return {"flash": len(content), "recorded": usage["total"], "persistent": usage["persistent"],
+            "non_persistent": usage["non_persistent"], "minimum": tflm.minimum_arena(content, x, start=usage["total"])}
+
+
 def analyse(tflite, *, arena_margin: float = 1.1, flash=None, ram=None, images: np.ndarray | None = None,
             dataset: str = DEFAULT_DATASET, model=None, alpha: float | None = None) -> tuple[dict, bytes]:
     """Everything :func:`deploy` reports, without writing a file: ``(result, flatbuffer bytes)``.
@@ -192,4 +228,4 @@ def deploy(tflite, out_dir, *, name: str = "model", arena_margin: float = 1.1, f
     return result
 
 
-__all__ = ["analyse", "check_int8_io", "deploy", "read_flatbuffer", "real_inputs", "weight_bytes"]
+__all__ = ["analyse", "check_int8_io", "deploy", "footprint", "read_flatbuffer", "real_inputs", "weight_bytes"]
