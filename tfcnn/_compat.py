@@ -66,6 +66,57 @@ if _tf_was_loaded and getattr(tf.keras, "__name__", "").split(".")[0] == "keras"
 layers = keras.layers
 
 
+_ZIP_MAGIC = b"PK\x03\x04"
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def keras_file_format(path) -> str:
+    """``'keras'`` (a zip archive), ``'hdf5'`` or ``'unknown'``, from the file's first bytes (not its name)."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(_ZIP_MAGIC):
+        return "keras"
+    if head == _HDF5_MAGIC:  # the HDF5 superblock at offset 0, where Keras writes it
+        return "hdf5"
+    return "unknown"
+
+
+def load_keras_file(path, *, compile: bool = False, custom_objects=None):
+    """Load a Keras model file without ever running code stored in it.
+
+    tf_keras refuses a ``Lambda`` layer's marshalled bytecode only inside
+    zipped ``.keras`` archives (``safe_mode``); an HDF5 file — even one named
+    ``*.keras`` — goes through the legacy loader, which executes it. Here the
+    format is read from the file's first bytes: a ``.keras`` name must hold a
+    zip archive, and HDF5 files are loaded inside tf_keras's safe-mode scope,
+    so a ``Lambda`` with code is refused in both formats.
+
+    Raises:
+        UnsafeFileError: the file would run code when loaded, or its name and content disagree.
+        OSError, ValueError: the file is missing or not a Keras model (callers turn these into one line).
+    """
+    from tf_keras.src.saving.serialization_lib import SafeModeScope
+
+    from tfcnn.errors import UnsafeFileError
+
+    path = os.fspath(path)
+    kind = keras_file_format(path)
+    if path.endswith(".keras") and kind != "keras":
+        what = "an HDF5 file" if kind == "hdf5" else "not a zip archive"
+        raise UnsafeFileError(f"a .keras model must be a zip archive, this one is {what}; refused (an HDF5 model "
+                              f"loaded through a .keras name would bypass safe mode). Received: path={path!r}")
+    try:
+        if kind == "keras":
+            return keras.models.load_model(path, compile=compile, custom_objects=custom_objects, safe_mode=True)
+        with SafeModeScope(True):
+            return keras.models.load_model(path, compile=compile, custom_objects=custom_objects)
+    except ValueError as err:
+        if "Lambda layer with a Python `lambda`" in str(err) or "arbitrary code execution" in str(err):
+            raise UnsafeFileError(f"the model holds a Lambda layer with Python code, which tfcnn never runs from a "
+                                  f"file; refused. Received: path={path!r}") from None
+        raise
+
+
 def tfmot():
     """TensorFlow Model Optimization, imported on first use (it is slow to import and ``import tfcnn`` stays light)."""
     import tensorflow_model_optimization as _tfmot
@@ -73,4 +124,4 @@ def tfmot():
     return _tfmot
 
 
-__all__ = ["keras", "layers", "tf", "tfmot"]
+__all__ = ["keras", "keras_file_format", "layers", "load_keras_file", "tf", "tfmot"]

@@ -39,8 +39,8 @@ import tempfile
 import numpy as np
 
 from tfcnn import _io
-from tfcnn._compat import keras, tfmot
-from tfcnn.errors import RunDirError
+from tfcnn._compat import load_keras_file, tfmot
+from tfcnn.errors import RunDirError, UnsafeFileError
 
 SCHEMA_VERSION = 1
 """Version of the layout and of the keys below; a folder of another version is refused with one line."""
@@ -101,8 +101,11 @@ def load_model(path: str | os.PathLike, *, compile: bool = False):
     Returns:
         The ``tf_keras.Model``.
 
+    Never runs code stored in the file (:func:`tfcnn._compat.load_keras_file`).
+
     Raises:
         RunDirError: the file is missing or cannot be read as a Keras model.
+        UnsafeFileError: the file would run code when loaded.
 
     Example:
         >>> model = load_model("saved_models/lenet/compressed/qat.h5")  # doctest: +SKIP
@@ -113,7 +116,9 @@ def load_model(path: str | os.PathLike, *, compile: bool = False):
     from tfcnn.layers import raw  # noqa: F401  (registers the raw layers for deserialisation)
 
     try:
-        return keras.models.load_model(path, compile=compile)
+        return load_keras_file(path, compile=compile)
+    except UnsafeFileError:
+        raise
     except (ValueError, TypeError, KeyError) as err:
         first = err
     except Exception as err:  # noqa: BLE001  (h5py/zipfile/OS errors: not a Keras file at all)
@@ -123,7 +128,9 @@ def load_model(path: str | os.PathLike, *, compile: bool = False):
     try:
         with t.sparsity.keras.prune_scope(), t.quantization.keras.quantize_scope(), \
                 t.clustering.keras.cluster_scope():
-            return keras.models.load_model(path, compile=compile)
+            return load_keras_file(path, compile=compile)
+    except UnsafeFileError:
+        raise
     except Exception as err:  # noqa: BLE001  (any failure here means the file is unreadable)
         raise RunDirError(f"cannot read the model file ({type(first).__name__}: {_first_line(first)}; "
                           f"with TFMOT scopes: {_first_line(err)}). Received: path={path!r}") from None
