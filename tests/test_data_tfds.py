@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from tfcnn.data import DatasetError, load_dataset, tfds_source
+from tfcnn.data import DatasetError, StreamSplit, load_dataset, make_pipeline, tfds_source
 
 tfds = pytest.importorskip("tensorflow_datasets")
 
@@ -20,13 +20,23 @@ def no_network(monkeypatch):
     monkeypatch.delenv("TFCNN_OFFLINE", raising=False)
 
 
-def test_tfds_path_with_mock_data(monkeypatch):
+def test_tfds_is_streamed_not_materialised(monkeypatch):
     monkeypatch.setattr(tfds_source, "network_available", lambda *a, **k: True)  # mock_data fakes the download
     with tfds.testing.mock_data(num_examples=12):
         data = load_dataset("mnist")
-    assert data.name == "mnist" and data.num_classes == 10 and not data.hflip
-    assert data.x_train.shape == (12, 28, 28, 1) and data.x_train.dtype == np.uint8
-    assert len(data.x_test) == 12 and data.y_train.max() < 10
+        assert data.name == "mnist" and data.num_classes == 10 and not data.hflip
+        # Only labels are in memory; the images stay in tfds's files until the pipeline reads them.
+        assert isinstance(data.x_train, StreamSplit) and data.x_train.encoded and len(data.x_train) == 12
+        assert data.image_shape == (28, 28, 1) and len(data.x_test) == 12 and data.y_train.max() < 10
+        ds = make_pipeline(data.x_train, data.y_train, (16, 16, 1), batch_size=12, training=False, cache=False)
+        x, y = next(iter(ds))
+        assert x.shape == (12, 16, 16, 1) and x.dtype == np.float32
+        assert np.array_equal(y.numpy(), data.y_train)  # the stream's order is the labels' order
+        # A validation split carved from a stream keeps images and labels together.
+        x_tr, y_tr, x_val, y_val = data.validation_split(0.25, seed=0)
+        assert isinstance(x_val, StreamSplit) and (len(x_tr), len(x_val)) == (9, 3)
+        ds_val = make_pipeline(x_val, y_val, (16, 16, 1), batch_size=12, training=False, cache=False)
+        assert np.array_equal(next(iter(ds_val))[1].numpy(), y_val)
 
 
 def test_missing_dataset_offline_fails_fast_saying_how_to_get_it(tmp_path, no_network):

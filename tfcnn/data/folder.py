@@ -131,7 +131,7 @@ def _headers(paths) -> tuple[list[tuple[int, int, bool]], list[tuple[str, str]]]
                 headers.append((im.size[1], im.size[0], im.mode in _GREY_MODES))
         except (OSError, UnidentifiedImageError, ValueError) as err:
             bad.append((str(p), type(err).__name__))
-    return headers, bad
+    return headers, sorted(bad)  # the first bad file in folder order, whatever the split
 
 
 def _native_shape(headers) -> tuple[int, int, int]:
