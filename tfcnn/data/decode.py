@@ -1,12 +1,12 @@
 """Image files -> uint8 tensors of the model's size, inside a ``tf.data`` map.
 
-TensorFlow decodes JPEG, PNG (every mode, 16-bit included: it scales to 8
-bits), GIF and 24/32-bit BMP in its own threads. It cannot decode a CMYK or
-YCCK JPEG correctly (it refuses one channel and returns raw inks for three),
-a palette or 1-bit BMP (it returns palette indices, or fails), nor TIFF or
-WebP files outside its list; those few files go through Pillow in a
-``tf.numpy_function``, chosen per file from the first bytes, which TensorFlow
-reads anyway. ``benchmarks/bench_data_throughput.py`` measures what the
+TensorFlow decodes JPEG (CMYK included, to three channels only), PNG (every
+mode, 16-bit included: it scales to 8 bits), GIF and 24/32-bit BMP (three
+channels only) in its own threads; for a grey model those are decoded to RGB
+and converted. It cannot decode a palette or 1-bit BMP (it returns palette
+indices, or fails), nor TIFF or WebP files; those few files go through
+Pillow in a ``tf.numpy_function``, chosen per file from the first bytes,
+which TensorFlow reads anyway. ``benchmarks/bench_data_throughput.py`` measures what the
 Pillow path costs.
 
 Resizing follows Keras's ``image_dataset_from_directory``: bilinear, and by
@@ -52,14 +52,16 @@ def _needs_pillow(contents):
     # A BMP's bits per pixel is the little-endian uint16 at byte 28; only 24 and 32 decode as colours.
     bpp = tf.strings.substr(contents, 28, 2)
     bmp_ok = tf.logical_or(tf.equal(bpp, b"\x18\x00"), tf.equal(bpp, b"\x20\x00"))
-
-    def jpeg_cmyk():
-        return tf.equal(tf.io.extract_jpeg_shape(contents)[2], 4)
-
-    cmyk = tf.cond(is_jpeg, jpeg_cmyk, lambda: tf.constant(False))
-    tf_ok = tf.logical_or(tf.logical_and(is_jpeg, tf.logical_not(cmyk)),
-                          tf.logical_or(is_png, tf.logical_or(is_gif, tf.logical_and(is_bmp, bmp_ok))))
+    tf_ok = tf.logical_or(is_jpeg, tf.logical_or(is_png, tf.logical_or(is_gif, tf.logical_and(is_bmp, bmp_ok))))
     return tf.logical_not(tf_ok)
+
+
+def _three_channels_only(contents):
+    """GIF, BMP and CMYK JPEG decoders give RGB only (a grey request fails): decode to RGB, then convert."""
+    is_jpeg = tf.equal(tf.strings.substr(contents, 0, 2), b"\xff\xd8")
+    cmyk = tf.cond(is_jpeg, lambda: tf.equal(tf.io.extract_jpeg_shape(contents)[2], 4), lambda: tf.constant(False))
+    return tf.logical_or(cmyk, tf.logical_or(tf.equal(tf.strings.substr(contents, 0, 3), b"GIF"),
+                                             tf.equal(tf.strings.substr(contents, 0, 2), b"BM")))
 
 
 def pillow_decode(contents: bytes, channels: int) -> np.ndarray:
@@ -69,9 +71,8 @@ def pillow_decode(contents: bytes, channels: int) -> np.ndarray:
     with Image.open(io.BytesIO(contents)) as im:
         im.seek(0)  # first frame of an animation, as TensorFlow does
         if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-            wide = np.asarray(im, dtype=np.uint32)
-            grey = (wide >> 8).clip(0, 255).astype(np.uint8) if wide.max() > 255 else wide.astype(np.uint8)
-            im = Image.fromarray(grey, mode="L")
+            wide = np.asarray(im, dtype=np.float64)  # 16-bit: scale to 8 bits as TensorFlow does (/257)
+            im = Image.fromarray(np.round(wide / 257.0).clip(0, 255).astype(np.uint8), mode="L")
         x = np.asarray(im.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
     return x[..., None] if channels == 1 else x
 
@@ -80,10 +81,6 @@ def decode_file(contents, channels: int):
     """File bytes -> uint8 ``[H, W, channels]``, by TensorFlow or, for the few files it cannot do, Pillow."""
 
     def with_tf():
-        # GIF and BMP decoders only give three channels; JPEG and PNG convert to grey themselves (cheaper).
-        gif_or_bmp = tf.logical_or(tf.equal(tf.strings.substr(contents, 0, 3), b"GIF"),
-                                   tf.equal(tf.strings.substr(contents, 0, 2), b"BM"))
-
         def three():
             x = tf.io.decode_image(contents, channels=3, expand_animations=False)
             return tf.image.rgb_to_grayscale(x) if channels == 1 else x
@@ -91,7 +88,8 @@ def decode_file(contents, channels: int):
         def direct():
             return tf.io.decode_image(contents, channels=channels, expand_animations=False)
 
-        return tf.cond(gif_or_bmp, three, direct)
+        # Asking JPEG and PNG decoders for grey directly is cheaper than converting RGB.
+        return tf.cond(_three_channels_only(contents), three, direct) if channels == 1 else direct()
 
     def with_pillow():
         x = tf.numpy_function(lambda b: pillow_decode(b, channels), [contents], tf.uint8, stateful=False)

@@ -237,8 +237,10 @@ def _decoded(images, labels, input_shape, *, training, seed, cache, cache_dir, b
     image_bytes = h * w * c
     where = _cache_where(images, input_shape, resize, n * image_bytes, cache=cache, cache_dir=cache_dir,
                          budget=budget)
-    # Uncached, shuffling the (small) file list is enough; a cache replays its first order, so shuffle after it.
-    ds, encoded = _source(images, labels, shuffle_first=training and where is None, seed=seed)
+    stream = isinstance(images, StreamSplit)
+    # Uncached, shuffling the (small) file list is enough; a cache replays its first order and a stream is read
+    # file by file, so those are shuffled again after decoding, in a buffer of bounded bytes.
+    ds, encoded = _source(images, labels, shuffle_first=training and (where is None or stream), seed=seed)
     if encoded:
         ds = ds.map(lambda b, y: (decode_file(b, c), y), num_parallel_calls=tf.data.AUTOTUNE)
     else:
@@ -246,16 +248,14 @@ def _decoded(images, labels, input_shape, *, training, seed, cache, cache_dir, b
     ds = ds.map(lambda x, y: (resize_image(x, (h, w), resize), y), num_parallel_calls=tf.data.AUTOTUNE)
     if skip_bad:
         ds = ds.ignore_errors()
-    buffer = 0
     if where is not None:
         ds = ds.cache("" if where == "memory" else where)
         if where == "memory":
             weakref.finalize(ds, budget.release, n * image_bytes)
-        if training:
-            buffer = shuffle_buffer_size(n, image_bytes, buffer_bytes)
-            ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-    elif training:
-        buffer = n  # the file list, shuffled before decoding
+    buffer = n if training else 0  # an uncached file list, shuffled whole before decoding
+    if training and (where is not None or stream):
+        buffer = shuffle_buffer_size(n, image_bytes, buffer_bytes)
+        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     report.update(cache=where or "none", cache_bytes=n * image_bytes if where else 0, shuffle_buffer=buffer,
                   resize=resize, decode="tensorflow (pillow for CMYK JPEG, palette/1-bit BMP, TIFF, WebP)")
     return ds

@@ -129,7 +129,9 @@ def _split_stream(folder: str, name: str, entry: dict) -> tuple[StreamSplit, np.
         ds = tf.data.Dataset.from_tensor_slices(chosen)
         if shuffle_files:
             ds = ds.shuffle(len(chosen), seed=seed, reshuffle_each_iteration=True)
-        ds = ds.interleave(tf.data.TFRecordDataset, cycle_length=min(len(chosen), 16), block_length=1,
+        # Training reads many files at once; evaluation reads them in turn, so examples come in position order.
+        cycle = min(len(chosen), 16) if shuffle_files else 1
+        ds = ds.interleave(tf.data.TFRecordDataset, cycle_length=cycle, block_length=1,
                            num_parallel_calls=tf.data.AUTOTUNE, deterministic=not shuffle_files)
 
         def parse(record):
