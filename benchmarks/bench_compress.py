@@ -4,9 +4,8 @@
     python benchmarks/bench_compress.py --models lenet   # LeNet only
     python benchmarks/bench_compress.py --quick          # fewer epochs, for a smoke run
 
-Both models are trained here on the real MNIST test split (10,000 IDX
-digits in ``../shared/datasets/mnist-test``) with a stratified, seeded
-80/20 hold-out, then ``tfcnn.compress`` produces every variant (``--all``)
+Both models are trained here on the real MNIST test split bundled with
+tfcnn (``mnist-t10k``: 10,000 digits, a stratified, seeded 80/20 split), then ``tfcnn.compress`` produces every variant (``--all``)
 and measures each ``.tflite`` with LiteRT on the 2,000 held-out digits.
 The int8 and float32 latencies are measured side by side in the same run.
 Tables are printed and written to ``docs/compression.md``.
@@ -23,7 +22,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-MNIST = os.path.normpath(os.path.join(ROOT, "..", "shared", "datasets", "mnist-test"))
+MNIST = "mnist-t10k"  # the real MNIST test split bundled with tfcnn, 8,000 / 2,000
 
 import tfcnn
 from tfcnn._compat import keras
@@ -42,8 +41,8 @@ MODELS = {
 def train(name: str, out: str, *, quick: bool) -> str:
     """Train ``name`` on the MNIST hold-out and write a run folder ``tfcnn.compress`` understands."""
     overrides, shape, epochs, quick_epochs = MODELS[name]
-    spec = f"idx:{MNIST}"
-    data = load_dataset(spec, holdout=0.2, seed=0)
+    spec = MNIST
+    data = load_dataset(spec, seed=0)
     keras.utils.set_random_seed(0)
     try:
         model = tfcnn.create_model(name, input_shape=shape, num_classes=10, **overrides)
@@ -56,7 +55,7 @@ def train(name: str, out: str, *, quick: bool) -> str:
     model.fit(ds, epochs=quick_epochs if quick else epochs, verbose=2)
     os.makedirs(out, exist_ok=True)
     model.save(os.path.join(out, "model.keras"))
-    meta = {"model": name, "dataset_used": spec, "dataset": spec, "holdout": 0.2, "seed": 0, "batch_size": 64,
+    meta = {"model": name, "dataset_used": spec, "dataset": spec, "holdout": None, "seed": 0, "batch_size": 64,
             "optimizer": "adam", "lr": 1e-3, "class_names": data.class_names,
             "train_wall_s": round(time.perf_counter() - start, 1)}
     with open(os.path.join(out, "metrics.json"), "w") as f:
@@ -100,9 +99,6 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "compression.md"))
     p.add_argument("--keep", default=None, help="keep the run folders here (default: a temporary folder)")
     args = p.parse_args(argv)
-    if not os.path.isdir(MNIST):
-        print(f"MNIST test split not found at {MNIST}", file=sys.stderr)
-        return 2
     work = args.keep or tempfile.mkdtemp(prefix="tfcnn-bench-compress-")
     sections = [
         "# Compression results",

@@ -1,10 +1,10 @@
 """LeNet-5 on the real MNIST digits: the default recipe reaches >= 97.5 % on an 80/20 seeded hold-out.
 
-    python benchmarks/bench_train_mnist.py [--mnist-dir ../shared/datasets/mnist-test] [--seed 0]
+    python benchmarks/bench_train_mnist.py [--dataset mnist-t10k] [--seed 0]
 
-Uses the 10,000-image MNIST test split shared beside the repository (the
-training split cannot be downloaded here): 8,000 images train, 2,000 are held
-out, stratified with a fixed seed. Prints a Markdown table; CI runs it through
+Uses the 10,000-image MNIST test split bundled with tfcnn (``mnist-t10k``;
+the training split cannot be downloaded here): 8,000 images train, 2,000 are
+held out, stratified with a fixed seed. Prints a Markdown table; CI runs it through
 ``tests/test_train_mnist_holdout.py``.
 """
 
@@ -21,17 +21,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 TARGET = 0.975
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist-test"
+DEFAULT_DATASET = "mnist-t10k"
 
 
-def run(mnist_dir=DEFAULT_DIR, *, seed: int = 0, out: str | None = None, extra: tuple[str, ...] = ()) -> dict:
+def run(dataset: str = DEFAULT_DATASET, *, seed: int = 0, out: str | None = None, extra: tuple[str, ...] = ()) -> dict:
     """Train LeNet-5 with its default recipe on the hold-out split; return ``metrics.json`` as a dict."""
     from tfcnn import train
 
     with tempfile.TemporaryDirectory() as tmp:
         out = out or os.path.join(tmp, "lenet")
-        argv = ["lenet", "--dataset", f"idx:{mnist_dir}", "--holdout", "0.2", "--seed", str(seed), "--out", out,
-                "--quiet", *extra]
+        argv = ["lenet", "--dataset", dataset, "--seed", str(seed), "--out", out, "--quiet", *extra]
         start = time.perf_counter()
         metrics = train.train(train.resolve_options(train.build_parser().parse_args(argv)), log=lambda m: None)
         metrics["total_s"] = round(time.perf_counter() - start, 1)
@@ -40,10 +39,10 @@ def run(mnist_dir=DEFAULT_DIR, *, seed: int = 0, out: str | None = None, extra: 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--mnist-dir", default=str(DEFAULT_DIR))
+    p.add_argument("--dataset", default=DEFAULT_DATASET, help="mnist-t10k (bundled) or idx:DIR of the same split")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    m = run(args.mnist_dir, seed=args.seed)
+    m = run(args.dataset, seed=args.seed)
     print("| model | data | epochs | batch | hold-out accuracy | target | train img/s | total s |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     print(f"| lenet | MNIST t10k 8,000/2,000 (seed {args.seed}) | {m['epochs']} | {m['batch_size']} | "
