@@ -27,11 +27,14 @@ class NonFiniteGuard(keras.callbacks.Callback):
         self.where = None
         self.every = max(1, int(every))
         self._epoch = 0
+        self.steps = 0  # steps run in the current epoch (fewer than an epoch's after a mid-epoch resume)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        self.steps = 0
 
     def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
         loss = (logs or {}).get("loss")
         if loss is not None and self.where is None and (batch + 1) % self.every == 0 and not np.isfinite(float(loss)):
             self.where = (self._epoch, batch)
@@ -48,15 +51,28 @@ class NonFiniteGuard(keras.callbacks.Callback):
 
 
 class GuardedBackup(keras.callbacks.BackupAndRestore):
-    """Keras's ``BackupAndRestore`` that refuses to back up weights after the loss went non-finite."""
+    """Keras's ``BackupAndRestore`` that refuses to back up weights after the loss went non-finite.
+
+    With a step frequency (``--checkpoint-every N``) Keras checkpoints only every
+    N steps; this one also checkpoints at every epoch end, so the step
+    checkpoints add to the per-epoch ones instead of replacing them.
+    """
 
     def __init__(self, backup_dir, *, save_freq, guard: NonFiniteGuard):
         super().__init__(backup_dir, save_freq=save_freq, delete_checkpoint=False)
         self._guard = guard
 
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        if self.save_freq != "epoch":  # the saved batch is the epoch's last: a resume starts the next epoch
+            self._backup(epoch=epoch)
+
     def _backup(self, epoch, batch=0):
         if self._guard.where is None:
             super()._backup(epoch, batch)
+
+
+_NOT_METRICS = ("time_s", "steps", "lr")
 
 
 class RunHistory(keras.callbacks.Callback):
@@ -70,7 +86,7 @@ class RunHistory(keras.callbacks.Callback):
         super().__init__()
         self.path, self.epochs, self.log, self.guard = path, epochs, log, guard
         self.rows: dict[int, dict] = {}
-        self.resumed_at = 0
+        self.resumed_at: int | None = None
         self._first = True
         if os.path.exists(path):
             with open(path, encoding="utf-8") as f:
@@ -90,15 +106,25 @@ class RunHistory(keras.callbacks.Callback):
             return
         row = {k: float(v) for k, v in (logs or {}).items() if np.ndim(v) == 0}
         row["time_s"] = time.perf_counter() - self._start
+        row["steps"] = self.guard.steps  # an epoch resumed mid-way averages only the steps it ran
         self.rows[epoch] = row
         _io.write_json(self.path, {str(k): v for k, v in self.rows.items()})
-        shown = "  ".join(f"{k} {v:.4f}" for k, v in row.items() if k not in ("time_s", "lr"))
-        self.log(f"epoch {epoch + 1}/{self.epochs}  {shown}  {row['time_s']:.1f}s")
+        shown = "  ".join(f"{k} {v:.4f}" for k, v in row.items() if k not in _NOT_METRICS)
+        self.log(f"epoch {epoch + 1}/{self.epochs}  {shown}  {row['time_s']:.1f} s")
+
+    def finish(self) -> None:
+        """After ``fit``: a run resumed after its last epoch ran no epoch, and resumed where it ended."""
+        if self.resumed_at is None:
+            self.resumed_at = len(self.rows)
 
     def history(self) -> dict[str, list[float]]:
         """``{metric: [value per epoch]}`` over every epoch of the run."""
-        keys = [k for k in (self.rows[min(self.rows)] if self.rows else {}) if k != "time_s"]
+        keys = [k for k in (self.rows[min(self.rows)] if self.rows else {}) if k not in _NOT_METRICS]
         return {k: [self.rows[e].get(k, float("nan")) for e in sorted(self.rows)] for k in keys}
+
+    def steps(self) -> list[int]:
+        """Steps each epoch ran (its row averages over these)."""
+        return [int(self.rows[e].get("steps", 0)) for e in sorted(self.rows)]
 
     @property
     def train_time_s(self) -> float:

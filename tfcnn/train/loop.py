@@ -10,6 +10,7 @@ import math
 import os
 import platform
 import shutil
+import sys
 import tempfile
 
 import numpy as np
@@ -30,8 +31,11 @@ AUX_LOSS_WEIGHT = 0.3
 """GoogLeNet's auxiliary classifiers count 0.3 each in the training loss (Szegedy et al. 2015, sec. 5)."""
 
 RESUME_KEYS = ("model", "style", "dataset_used", "input_shape", "num_classes", "optimizer", "mixed_precision",
-               "freeze_backbone", "weights")
-"""The options that fix the shape of what a checkpoint holds: a resumed run must agree on them."""
+               "freeze_backbone", "weights", "seed", "epochs", "batch_size", "lr", "momentum", "schedule",
+               "weight_decay", "label_smoothing", "dropout", "augment", "val_split", "holdout", "checkpoint_every")
+"""What a resumed run must agree on: what the checkpoint holds, and every option that shapes the rest of the
+run (a changed ``--lr`` or ``--epochs`` would otherwise be ignored by the restored optimizer and schedule while
+``config.json`` recorded the new value)."""
 
 
 @dataclasses.dataclass
@@ -67,7 +71,7 @@ def train(request: TrainRequest, log=print, callbacks=()) -> dict:
         >>> train.train(request)["test_accuracy"] > 0.95  # doctest: +SKIP
         True
     """
-    check_out(request.out)
+    check_out(request.out, overwrite=request.overwrite)
     # Multi-worker collectives must be configured before TensorFlow runs its first op: strategy first.
     strategy = distribute.make_strategy(request.strategy)
     keras.utils.set_random_seed(request.seed)
@@ -102,7 +106,7 @@ def load_data(request: TrainRequest, log):
         if request.dataset or not fallback:
             raise
         reason = str(err).split(" Received:")[0]
-        log(f"dataset {spec!r} is not available ({reason[:160]}...); using {fallback!r}")
+        log(f"dataset {spec!r} is not available: {reason}. Using {fallback!r} instead.")
         return load_dataset(fallback, **kwargs)
 
 
@@ -115,6 +119,8 @@ def _prepare(request: TrainRequest, strategy, policy: str, log) -> _Prepared:
                                               min_input_size=config.min_input_size, requested=opts.input_size)
     except DatasetError as err:
         raise UsageError(str(err).replace("input_size=", "--input-size=")) from None
+    if why == "requested":  # say who asked
+        why = "--input-size" if "input_size" in request.tuned else f"the {request.model} recipe for {data.name}"
     log(f"{request.model} on {data.name}: input {'x'.join(map(str, input_shape))} ({why})")
 
     x_train, y_train, x_val, y_val = data.x_train, data.y_train, data.x_test, data.y_test
@@ -214,8 +220,9 @@ def _check_resume(run: runs.RunDir, config: dict, restart: bool) -> str:
         previous = _io.read_json(run_file, what="the unfinished run's run.json")
         diff = {k: previous.get(k) for k in RESUME_KEYS if previous.get(k) != fingerprint[k]}
         if diff:
-            raise UsageError(f"--out holds an unfinished run with other settings ({diff}); rerun that command to "
-                             f"resume it, add --restart to discard it, or use another --out. Received: "
+            changed = ", ".join(f"--{k.replace('_', '-')} {previous.get(k)!r} -> {fingerprint[k]!r}" for k in diff)
+            raise UsageError(f"--out holds an unfinished run with other settings ({changed}); rerun that command "
+                             f"to resume it, add --restart to discard it, or use another --out. Received: "
                              f"--out={config['out']!r}")
     os.makedirs(state, exist_ok=True)
     _io.write_json(run_file, fingerprint)
@@ -231,15 +238,18 @@ def _fit(p: _Prepared, run: runs.RunDir, log, extra_callbacks) -> cb.RunHistory:
     backup = cb.GuardedBackup(os.path.join(state, "backup"), save_freq=opts.checkpoint_every or "epoch", guard=guard)
     # Order matters: the guard sees a bad loss before the backup would save it; history is written before backup.
     callbacks = [guard, history, backup, *cb.tensorboard(run.file(runs.LOGS)), *extra_callbacks]
-    p.model.fit(p.train_ds, validation_data=p.val_ds, epochs=opts.epochs, callbacks=callbacks,
-                verbose=0 if opts.quiet else 1)
+    # A progress bar only where a person watches: piped output gets tfcnn's one line per epoch alone.
+    bar = not opts.quiet and sys.stdout.isatty()
+    p.model.fit(p.train_ds, validation_data=p.val_ds, epochs=opts.epochs, callbacks=callbacks, verbose=int(bar))
+    history.finish()
     if guard.where is not None:
         epoch, batch = guard.where
         at = f"epoch {epoch + 1}" + (f", step {batch + 1}" if batch is not None else "")
         kept = max(history.rows) + 1 if history.rows else 0
-        raise TrainingDiverged(
-            f"the loss became NaN or infinite at {at}; stopped. The last good checkpoint (epoch {kept}) is kept in "
-            f"{state}; lower --lr (or add --restart) and run again.")
+        where = (f"the last good checkpoint (end of epoch {kept}) is kept in {state}" if kept else
+                 "no epoch finished, so no checkpoint was kept")
+        raise TrainingDiverged(f"the loss became NaN or infinite at {at}; stopped; {where}. Lower --lr or "
+                               f"--weight-decay and run again (with --restart to start over).")
     return history
 
 
@@ -257,15 +267,16 @@ def _fit_and_publish(p: _Prepared, run: runs.RunDir, log, extra_callbacks) -> di
         with contextlib.redirect_stdout(io.StringIO()):  # export() prints its signature listing
             infer.export(os.path.join(stage, runs.SAVED_MODEL))
         _io.write_json(os.path.join(stage, runs.CONFIG), p.config)
-        _io.write_text(os.path.join(stage, runs.HISTORY), _history_csv(curves))
+        _io.write_text(os.path.join(stage, runs.HISTORY), _history_csv(curves, history.steps()))
         viz.save_figure(viz.training_curves(curves, title=title), os.path.join(stage, runs.CURVES))
         viz.save_figure(viz.confusion_matrix(result["confusion_matrix"], class_names=data.class_names,
                                              title=f"{title}: test accuracy {result['accuracy']:.4f}"),
                         os.path.join(stage, runs.CONFUSION))
         _io.write_json(os.path.join(stage, runs.METRICS), metrics)
     shutil.rmtree(run.file(runs.RESUME), ignore_errors=True)
-    log(f"{opts.model}: test accuracy {result['accuracy']:.4f} on {data.name} ({len(history.rows)} epochs, "
-        f"{history.train_time_s:.1f}s); saved to {opts.out}")
+    n = len(history.rows)
+    log(f"{opts.model}: test accuracy {result['accuracy']:.4f} on {data.name} ({n} epoch{'s' * (n != 1)}, "
+        f"{history.train_time_s:.1f} s); saved to {opts.out}")
     return metrics
 
 
@@ -285,13 +296,14 @@ def _metrics(p: _Prepared, infer, result: dict, history: cb.RunHistory) -> dict:
     }
 
 
-def _history_csv(history: dict) -> str:
+def _history_csv(history: dict, steps: list[int]) -> str:
+    """One row per epoch; ``steps`` says how many steps each row's means cover (fewer after a mid-epoch resume)."""
     keys = list(history)
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["epoch", *keys])
-    for i in range(len(history[keys[0]]) if keys else 0):
-        writer.writerow([i + 1, *(f"{history[k][i]:.6g}" for k in keys)])
+    writer.writerow(["epoch", *keys, "steps"])
+    for i in range(len(steps)):
+        writer.writerow([i + 1, *(f"{history[k][i]:.6g}" for k in keys), steps[i]])
     return buf.getvalue()
 
 

@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--checkpoint-every", type=int, default=None,
                    help="also checkpoint every N training steps (default: once per epoch)")
     g.add_argument("--restart", action="store_true", help="discard an unfinished run in --out instead of resuming it")
+    g.add_argument("--overwrite", action="store_true", help="replace a finished run already in --out")
     g.add_argument("--out", default=None, help="output folder (default: saved_models/<model>)")
     g.add_argument("--quiet", action="store_true", help="no progress bar; one summary line per epoch")
     return p
@@ -120,6 +121,7 @@ class TrainRequest:
     strategy: str = "default"
     checkpoint_every: int | None = None
     restart: bool = False
+    overwrite: bool = False
     out: str = ""
     quiet: bool = False
     argv: tuple[str, ...] | None = None
@@ -179,9 +181,10 @@ def resolve_options(args: argparse.Namespace, *, argv=None) -> TrainRequest:
         style=args.style or "keras", weights=args.weights, freeze_backbone=bool(args.freeze_backbone),
         seed=args.seed if args.seed is not None else 0, deterministic=bool(args.deterministic),
         mixed_precision=bool(args.mixed_precision), jit=bool(args.jit), strategy=args.strategy or "default",
-        checkpoint_every=args.checkpoint_every, restart=bool(args.restart), out=args.out or "",
+        checkpoint_every=args.checkpoint_every, restart=bool(args.restart),
+        overwrite=bool(getattr(args, "overwrite", False)), out=args.out or "",
         quiet=bool(args.quiet), argv=tuple(argv) if argv is not None else None)
-    check_out(request.out)
+    check_out(request.out, overwrite=request.overwrite)
     return request
 
 
@@ -232,11 +235,12 @@ def _is_num(v) -> bool:
     return isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
 
 
-def check_out(out: str) -> None:
-    """Refuse an output folder that cannot be created or written, without creating anything.
+def check_out(out: str, *, overwrite: bool = False) -> None:
+    """Refuse an output folder that cannot be created or written, or that holds a finished run, creating nothing.
 
     Raises:
-        UsageError: ``out`` is a file, or it (or its nearest existing parent) is not writable.
+        UsageError: ``out`` is a file, is not writable (nor its nearest existing parent), or holds a finished
+            run and ``overwrite`` is not set.
     """
     path = os.path.abspath(out)
     if os.path.exists(path):
@@ -244,6 +248,10 @@ def check_out(out: str) -> None:
             raise UsageError(f"--out exists and is not a folder. Received: --out={out!r}")
         if not os.access(path, os.W_OK | os.X_OK):
             raise UsageError(f"--out is not writable. Received: --out={out!r}")
+        if not overwrite and os.path.isfile(os.path.join(path, "metrics.json")) and \
+                not os.path.isdir(os.path.join(path, ".resume")):
+            raise UsageError(f"--out already holds a finished run; add --overwrite to replace it or choose another "
+                             f"--out. Received: --out={out!r}")
         return
     parent = os.path.dirname(path)
     while not os.path.exists(parent):
