@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import errno
+import logging
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 
 from tfcnn.errors import TrainingDiverged, UsageError
@@ -45,6 +47,17 @@ def _os_error_line(err: OSError) -> str:
     return f"cannot write or read{where}: {reason}"
 
 
+def _quiet_framework_loggers() -> None:
+    """TensorFlow's, absl's and TFMOT's Python warnings ("Callback method ... is slow", "Variant folder ... has
+    no dataset_info.json", "Gradients do not exist for variables") stay out of a normal run; TFCNN_VERBOSE=1 keeps them.
+    """
+    if os.environ.get("TFCNN_VERBOSE") == "1":
+        return
+    for name in ("tensorflow", "absl", "tensorflow_model_optimization", "h5py", "tensorflow_datasets"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module=r"(tensorflow|tf_keras|tensorflow_model_optimization|absl)(\.|$)")
+
+
 def run_main(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int | None],
              argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` with ``parser``, call ``run(args)`` and turn every expected failure into one line.
@@ -53,6 +66,7 @@ def run_main(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace]
     or a file-system error, 1 for a diverged run, 130 for Ctrl-C.
     """
     prog = parser.prog
+    _quiet_framework_loggers()
     try:
         args = parser.parse_args(argv)
         code = run(args)

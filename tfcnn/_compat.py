@@ -21,21 +21,22 @@ _tf_was_loaded = "tensorflow" in sys.modules
 
 
 @contextlib.contextmanager
-def _quiet_native_stderr():
-    """Silence the C++ start-up chatter (oneDNN, CUDA probes) that TensorFlow writes to fd 2.
+def quiet_native_stderr():
+    """Send what C++ code writes to fd 2 (TensorFlow start-up, the TFLite converter, LiteRT's delegate notice)
+    to ``/dev/null`` for the duration.
 
-    Those lines are printed before absl logging is initialised, so
-    ``TF_CPP_MIN_LOG_LEVEL`` cannot hide them, and they would bury the one
-    line a command prints for bad input. Python exceptions are unaffected.
-    ``TFCNN_VERBOSE_IMPORT=1`` keeps them.
+    Those lines bypass Python's logging, so nothing else can keep them out of
+    a command's one-line error or a notebook's output. Python exceptions are
+    unaffected (they propagate and are reported after the block).
+    ``TFCNN_VERBOSE=1`` keeps everything.
     """
-    if _tf_was_loaded or os.environ.get("TFCNN_VERBOSE_IMPORT") == "1":
+    if os.environ.get("TFCNN_VERBOSE") == "1" or os.environ.get("TFCNN_VERBOSE_IMPORT") == "1":
         yield
         return
     try:
         sys.stderr.flush()
         saved = os.dup(2)
-    except (OSError, ValueError):  # no real fd 2 (some notebook front-ends)
+    except (OSError, ValueError, AttributeError):  # no real fd 2 (some notebook front-ends)
         yield
         return
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -43,9 +44,21 @@ def _quiet_native_stderr():
         os.dup2(devnull, 2)
         yield
     finally:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """At import: silence the C++ start-up chatter (oneDNN, CUDA probes) unless TensorFlow was loaded before."""
+    if _tf_was_loaded:
+        yield
+        return
+    with quiet_native_stderr():
+        yield
 
 
 with _quiet_native_stderr():
@@ -101,10 +114,11 @@ def load_keras_file(path, *, compile: bool = False, custom_objects=None):
 
     path = os.fspath(path)
     kind = keras_file_format(path)
-    if path.endswith(".keras") and kind != "keras":
-        what = "an HDF5 file" if kind == "hdf5" else "not a zip archive"
-        raise UnsafeFileError(f"a .keras model must be a zip archive, this one is {what}; refused (an HDF5 model "
-                              f"loaded through a .keras name would bypass safe mode). Received: path={path!r}")
+    if kind == "unknown":
+        raise ValueError("not a Keras model file: neither a .keras zip archive nor HDF5")
+    if path.endswith(".keras") and kind == "hdf5":
+        raise UnsafeFileError(f"a .keras model must be a zip archive, this one is an HDF5 file; refused (an HDF5 "
+                              f"model loaded through a .keras name would bypass safe mode). Received: path={path!r}")
     try:
         if kind == "keras":
             return keras.models.load_model(path, compile=compile, custom_objects=custom_objects, safe_mode=True)
@@ -124,4 +138,4 @@ def tfmot():
     return _tfmot
 
 
-__all__ = ["keras", "keras_file_format", "layers", "load_keras_file", "tf", "tfmot"]
+__all__ = ["keras", "keras_file_format", "layers", "load_keras_file", "quiet_native_stderr", "tf", "tfmot"]

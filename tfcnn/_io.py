@@ -108,6 +108,24 @@ def publish(stage: str | os.PathLike, dest: str | os.PathLike, *, last: str | No
     return names
 
 
+def remove_stale_temporaries(folder: str | os.PathLike) -> list[str]:
+    """Delete what :func:`atomic_path` leaves behind when its process is killed (``.NAME.XXXX.tmp*``).
+
+    Returns:
+        The names removed.
+    """
+    folder = os.fspath(folder)
+    if not os.path.isdir(folder):
+        return []
+    removed = []
+    for name in os.listdir(folder):
+        if name.startswith(".") and ".tmp" in name:
+            path = os.path.join(folder, name)
+            shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else os.unlink(path)
+            removed.append(name)
+    return removed
+
+
 def read_json(path: str | os.PathLike, *, what: str = "file"):
     """Read a JSON file; ``ValueError`` naming the file when it is unreadable or not JSON."""
     path = os.fspath(path)

@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from tfcnn._compat import quiet_native_stderr
 from tfcnn.errors import CompressError
 
 
@@ -51,8 +52,9 @@ def interpreter(model, *, num_threads: int | None = None, resolver: str = DEFAUL
             raise CompressError(f"TFLite file does not exist. Received: path={where!r}")
         kwargs["model_path"] = where
     try:
-        it = Interpreter(**kwargs)
-        it.allocate_tensors()
+        with quiet_native_stderr():  # "Created TensorFlow Lite XNNPACK delegate for CPU."
+            it = Interpreter(**kwargs)
+            it.allocate_tensors()
     except (ValueError, RuntimeError) as err:
         raise CompressError(f"not a valid TFLite model ({_first_line(err)}). Received: path={where!r}") from None
     return it

@@ -12,6 +12,8 @@ arXiv:1510.00149.
 
 from __future__ import annotations
 
+import numpy as np
+
 from tfcnn._compat import keras
 from tfcnn.compress._common import CompressError, compile_for_fine_tuning, kernel_of, tfmot
 
@@ -28,6 +30,30 @@ def check_clusters(number_of_clusters) -> int:
         k = None
     if k is None or isinstance(number_of_clusters, bool) or str(k) != str(number_of_clusters).strip() or k < 2:
         raise CompressError(f"the cluster count must be an int >= 2. Received: clusters={number_of_clusters!r}")
+    return k
+
+
+MAX_CLUSTERS = 256
+"""int8 stores at most 256 distinct values per tensor: more clusters than that cannot shrink anything."""
+
+
+def check_clusters_for(model, number_of_clusters: int) -> int:
+    """Validate a cluster count against a model: at most :data:`MAX_CLUSTERS` and at most the weights of the
+    smallest layer that will be clustered (k-means cannot make more centroids than it has points).
+
+    Raises:
+        CompressError: naming ``--cluster``, the limit and why.
+    """
+    k = check_clusters(number_of_clusters)
+    sizes = {n: int(np.prod(kernel_of(model.get_layer(n)).shape)) for n in clusterable_layers(model)}
+    if not sizes:
+        raise CompressError(f"the model has no layer TFMOT can cluster. Received: --cluster={k}")
+    smallest = min(sizes, key=sizes.get)
+    limit = min(MAX_CLUSTERS, sizes[smallest])
+    if k > limit:
+        why = (f"int8 holds at most {MAX_CLUSTERS} distinct values" if limit == MAX_CLUSTERS else
+               f"layer {smallest} has only {sizes[smallest]} weights")
+        raise CompressError(f"--cluster must be at most {limit} ({why}). Received: --cluster={k}")
     return k
 
 

@@ -16,7 +16,10 @@ import time
 import warnings
 from collections.abc import Callable
 
+import numpy as np
+
 from tfcnn import _io, runs
+from tfcnn._compat import quiet_native_stderr
 from tfcnn.compress import cluster as cluster_mod
 from tfcnn.compress import prune as prune_mod
 from tfcnn.compress import quantize as quantize_mod
@@ -24,6 +27,7 @@ from tfcnn.compress import report as report_mod
 from tfcnn.compress import tflite as tflite_mod
 from tfcnn.compress._common import keras_accuracy, overall_sparsity
 from tfcnn.errors import CompressError
+from tfcnn.optim import check_lr
 
 PTQ = ("float32", "dynamic_range", "float16", "int8", "int8_per_tensor")
 """Post-training conversions of the trained float model."""
@@ -159,6 +163,11 @@ def compress(model_dir: str, *, prune=None, prune_layers=None, clusters: int | N
              log=print) -> dict:
     """Produce, verify and measure the compressed variants of a trained model; write the report.
 
+    The report (``compression.{json,md}``) is rewritten after every variant, so
+    an interrupted run keeps what it finished; a rerun with the same request
+    reuses every variant whose file and fine-tuned model are still there, and
+    removes the temporary files a killed run left.
+
     Args:
         model_dir: a folder written by ``python -m tfcnn.train``.
         prune: a sparsity or a list of them (``0.8``, ``'2:4'``).
@@ -175,7 +184,7 @@ def compress(model_dir: str, *, prune=None, prune_layers=None, clusters: int | N
         The report (also written to ``MODEL_DIR/compression.json``).
 
     Raises:
-        CompressError: bad arguments, or no variant could be produced.
+        CompressError: bad arguments (checked against the model before any work), or no variant could be produced.
         RunDirError: not a finished run folder, or its model file is corrupt.
 
     Example:
@@ -188,53 +197,127 @@ def compress(model_dir: str, *, prune=None, prune_layers=None, clusters: int | N
                                                          prune if isinstance(prune, list) else [prune])]
     if clusters is not None:
         clusters = cluster_mod.check_clusters(clusters)
-    loaded = runs.RunDir.open(model_dir).load()
-    tuning = loaded.run.fine_tuning
+    if lr is not None:
+        check_lr(lr, argname="--lr")
+    run = runs.RunDir.open(model_dir)
+    loaded = run.load()
+    _check_against_model(loaded.model, sparsities, prune_layers, clusters)
+    for folder in (runs.TFLITE, runs.COMPRESSED):
+        _io.remove_stale_temporaries(run.file(folder))
+    tuning = run.fine_tuning
     ctx = Context(loaded, loaded.pipeline("train", training=True), loaded.representative(), epochs,
                   base_lr=lr or tuning["lr"], small_lr=lr or tuning["lr"] / 10, optimizer=tuning["optimizer"],
-                  prune_layers=prune_layers, keras_dir=loaded.run.file(runs.COMPRESSED))
-    started = time.perf_counter()
+                  prune_layers=prune_layers, keras_dir=run.file(runs.COMPRESSED))
+    request = {"prune": [prune_mod.variant_tag(s) for s in sparsities], "prune_layers": prune_layers,
+               "clusters": clusters, "qat": qat, "int8_io": int8_io, "epochs": epochs, "lr": lr,
+               "latency_images": latency_images}
     images, labels = loaded.test_images(), loaded.data.y_test
     keras_acc, reference = keras_accuracy(loaded.model, images, labels)
-    verify = {"images": images, "labels": labels, "reference_pred": reference, "latency_images": latency_images}
-    variants, skipped = _walk(plan(sparsities, clusters, qat, int8_io), ctx, verify, log)
-    if not variants:
-        raise CompressError(f"no variant could be produced ({skipped}). Received: model_dir={model_dir!r}")
-    _io.write_text(loaded.run.file(runs.TFLITE, runs.LABELS), "\n".join(loaded.data.class_names) + "\n")
     report = {
-        "model": loaded.run.model_name, "dataset": loaded.data.name, "model_dir": model_dir,
+        "model": run.model_name, "dataset": loaded.data.name, "model_dir": model_dir, "request": request,
         "keras_accuracy": keras_acc, "test_images": len(labels), "params": int(loaded.model.count_params()),
         "input_shape": list(loaded.input_shape), "class_names": list(loaded.data.class_names),
-        "variants": report_mod.rows_with_ratios(variants), "sparsity": ctx.sparsity, "skipped": skipped,
-        "wall_time_s": round(time.perf_counter() - started, 1), "note": report_mod.HONEST_SPEED,
+        "variants": {}, "sparsity": ctx.sparsity, "skipped": {}, "note": report_mod.HONEST_SPEED,
     }
+    verify = {"images": images, "labels": labels, "reference_pred": reference, "latency_images": latency_images}
+    _io.write_text(run.file(runs.TFLITE, runs.LABELS), "\n".join(loaded.data.class_names) + "\n")
+    _walk(plan(sparsities, clusters, qat, int8_io), ctx, verify, report, _reusable(run, request), log)
+    if not report["variants"]:
+        raise CompressError(f"no variant could be produced ({report['skipped']}). Received: model_dir={model_dir!r}")
+    report["variants"] = report_mod.rows_with_ratios(report["variants"])
     paths = report_mod.write(model_dir, report)
     log(f"report: {paths['md']}")
     return report
 
 
-def _walk(stages: list[Stage], ctx: Context, verify: dict, log) -> tuple[dict, dict]:
+def _check_against_model(model, sparsities, prune_layers, clusters) -> None:
+    """Refuse, before any work, what the model cannot take: layer names that match nothing, too many clusters."""
+    for s in sparsities:
+        try:
+            prune_mod.select_layers(model, prune_layers, m_by_n=s if isinstance(s, tuple) else None)
+        except CompressError as err:
+            raise CompressError(str(err).replace("Received: layers=", "Received: --prune-layers=")) from None
+    if clusters:
+        cluster_mod.check_clusters_for(model, clusters)
+
+
+def _reusable(run: runs.RunDir, request: dict) -> dict:
+    """Rows of a previous report made with the same request whose files are still there."""
+    path = run.file("compression.json")
+    try:
+        previous = _io.read_json(path) if os.path.isfile(path) else {}
+    except ValueError:
+        return {}
+    if not isinstance(previous, dict) or previous.get("request") != request:
+        return {}
+    rows = previous.get("variants") or {}
+    return {n: r for n, r in rows.items() if isinstance(r, dict) and os.path.isfile(run.file(r.get("file", "")))
+            and (not r.get("keras_model") or os.path.isfile(run.file(r["keras_model"])))}
+
+
+def _walk(stages: list[Stage], ctx: Context, verify: dict, report: dict, reusable: dict, log) -> None:
     models = {"float": ctx.loaded.model}
-    variants: dict = {}
-    skipped: dict = {}
+    total = sum(len(s.conversions) for s in stages)
+    progress = _Progress(total, log)
     for stage in stages:
         if stage.parent not in models:
-            skipped[stage.name] = f"needs {stage.parent}, which was skipped"
+            report["skipped"][stage.name] = f"needs {stage.parent}, which was skipped"
+            progress.skip(len(stage.conversions))
             continue
-        try:
-            model, extra = stage.make(models[stage.parent], ctx)
-        except CompressError as err:
-            skipped[stage.name] = str(err)
-            log(f"{stage.name}: skipped ({err})")
+        model, extra = _stage_model(stage, models, ctx, reusable)
+        if model is None:
+            report["skipped"][stage.name] = extra
+            log(f"{stage.name}: skipped ({extra})")
+            progress.skip(len(stage.conversions))
             continue
         models[stage.name] = model
         for conv in stage.conversions:
-            row = _emit(conv, model, ctx, verify, log)
+            row = reusable.get(conv.name) or _emit(conv, model, ctx, verify, log)
             if isinstance(row, str):
-                skipped[conv.name] = row
+                report["skipped"][conv.name] = row
             else:
-                variants[conv.name] = {**row, **extra}
-    return variants, skipped
+                report["variants"][conv.name] = {**row, **extra}
+            progress.step(conv.name, reused=conv.name in reusable)
+            report_mod.write(ctx.loaded.run.path, report, figure=False)
+
+
+def _stage_model(stage: Stage, models: dict, ctx: Context, reusable: dict):
+    """The stage's Keras model and report extras: reused from disk when every file of it is, else made.
+
+    Returns ``(None, reason)`` when the stage cannot be made or its fine-tuning diverged.
+    """
+    rows = [reusable.get(c.name) for c in stage.conversions]
+    if stage.name != "float" and all(rows) and rows[0].get("keras_model"):
+        saved = rows[0]["keras_model"]
+        extra = {k: v for k, v in rows[0].items() if k in ("keras_model", "sparsity", "m_by_n_ok", "distinct_values")}
+        return ctx.loaded.run.load_model(saved), extra
+    try:
+        model, extra = stage.make(models[stage.parent], ctx)
+    except CompressError as err:
+        return None, str(err)
+    if not all(np.isfinite(w).all() for w in model.get_weights()):
+        return None, "fine-tuning diverged (non-finite weights); lower --lr"
+    return model, extra
+
+
+class _Progress:
+    """``[3/17] int8 (12 s elapsed, about 40 s left)`` after every variant."""
+
+    def __init__(self, total: int, log):
+        self.total, self.done, self.log = total, 0, log
+        self.started = time.perf_counter()
+        self._made = 0
+
+    def skip(self, n: int) -> None:
+        self.total -= n
+
+    def step(self, name: str, *, reused: bool = False) -> None:
+        self.done += 1
+        self._made += not reused
+        elapsed = time.perf_counter() - self.started
+        left = self.total - self.done
+        eta = f", about {elapsed / self._made * left:.0f} s left" if self._made and left else ""
+        self.log(f"[{self.done}/{self.total}] {name}{' (reused)' if reused else ''} ({elapsed:.0f} s elapsed{eta})")
 
 
 def _emit(conv: Conversion, model, ctx: Context, verify: dict, log) -> dict | str:
@@ -244,9 +327,10 @@ def _emit(conv: Conversion, model, ctx: Context, verify: dict, log) -> dict | st
     resolver = tflite_mod.NO_DELEGATES if conv.sparse else tflite_mod.DEFAULT
     representative = ctx.representative if conv.mode.startswith("int8") else None
     try:
-        tflite_mod.write_tflite(path, lambda: quantize_mod.to_tflite(model, conv.mode, representative=representative,
-                                                                    sparse=conv.sparse), resolver=resolver)
-    except CompressError:
+        with quiet_native_stderr():  # the converter's MLIR and flatbuffer chatter
+            tflite_mod.write_tflite(path, lambda: quantize_mod.to_tflite(
+                model, conv.mode, representative=representative, sparse=conv.sparse), resolver=resolver)
+    except (CompressError, OSError):  # bad input, or the disk: not a property of the variant
         raise
     except Exception as err:  # noqa: BLE001  (a converter failure is a result to report, not a crash)
         reason = f"conversion failed: {type(err).__name__}: {str(err).strip().splitlines()[0][:200]}"

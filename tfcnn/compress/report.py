@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from tfcnn import _io
+from tfcnn import _io, viz
 
 HONEST_SPEED = (
     "Unstructured sparsity makes a file smaller only after compression (gzip column) and does not make it faster: "
@@ -71,42 +71,23 @@ def markdown(report: dict) -> str:
 
 
 def plot(report: dict):
-    """Accuracy against gzipped size, one labelled point per variant (log-scale size).
-
-    Uses :func:`tfcnn.viz.plot_compression` when available, so every
-    accuracy-against-size picture in tfcnn looks the same.
-    """
-    from tfcnn import viz
-
+    """Accuracy against gzipped size, one point per variant (:func:`tfcnn.viz.plot_compression`)."""
     points = [{"name": n, "size": v["gzip_size"] / 1024, "accuracy": v["accuracy"]}
               for n, v in report["variants"].items()]
     title = f"{report['model']} on {report['dataset']}: accuracy against gzipped size"
-    if hasattr(viz, "plot_compression"):
-        return viz.plot_compression(points, size_unit="gzipped KB", title=title)
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7, 4.5))
-    ax = fig.add_subplot()
-    for name, v in report["variants"].items():
-        ax.scatter(v["gzip_size"] / 1024, 100 * v["accuracy"], s=25)
-        ax.annotate(name, (v["gzip_size"] / 1024, 100 * v["accuracy"]), fontsize=7, xytext=(3, 3),
-                    textcoords="offset points")
-    ax.set_xscale("log")
-    ax.set_xlabel("gzipped .tflite size (KB, log scale)")
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"{report['model']} on {report['dataset']}: accuracy against size")
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return viz.plot_compression(points, size_unit="gzipped KB", title=title)
 
 
-def write(model_dir: str, report: dict) -> dict:
-    """Write ``compression.json``, ``compression.md`` and ``compression.png`` into ``model_dir``, atomically."""
-    from tfcnn import viz
+def write(model_dir: str, report: dict, *, figure: bool = True) -> dict:
+    """Write ``compression.json``, ``compression.md`` (and, with ``figure``, ``compression.png``), atomically.
 
+    The pipeline calls it after every variant without the figure, so an
+    interrupted run keeps a report of everything finished, and once at the end with it.
+    """
     paths = {"json": os.path.join(model_dir, "compression.json"), "md": os.path.join(model_dir, "compression.md"),
              "png": os.path.join(model_dir, "compression.png")}
     _io.write_json(paths["json"], report)
     _io.write_text(paths["md"], markdown(report))
-    viz.save_figure(plot(report), paths["png"])
+    if figure and report["variants"]:
+        viz.save_figure(plot(report), paths["png"])
     return paths
