@@ -61,6 +61,7 @@ from tfcnn.viz.plots import (
     plot_feature_maps,
     plot_filters,
     training_curves,
+    variant_family,
 )
 
 __all__ = [
@@ -88,4 +89,5 @@ __all__ = [
     "spatial_layer_names",
     "training_curves",
     "upsample",
+    "variant_family",
 ]

@@ -56,6 +56,13 @@ def load_model_dir(model_dir: str):
     return RunDir.open(model_dir, argname="MODEL_DIR").load_model()
 
 
+def _class_names(args):
+    try:
+        return RunDir.open(args.model_dir).class_names if os.path.isdir(args.model_dir) else None
+    except UsageError:
+        return None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m tfcnn.viz`` parser."""
     p = ArgumentParser(prog=PROG, description="Draw what a trained tfcnn model sees.")
@@ -96,7 +103,7 @@ def run(args: argparse.Namespace) -> str:
         if args.kind == "feature_maps":
             fig = plot_feature_maps(model, layer, image)
         elif args.kind == "gradcam":
-            fig = plot_gradcam(model, image, layer, class_index=args.class_index)
+            fig = plot_gradcam(model, image, layer, class_index=args.class_index, class_names=_class_names(args))
         else:
             fig = plot_deconv(model, image, layer, units=None if args.unit is None else [args.unit])
     out = args.out or os.path.join(args.model_dir if os.path.isdir(args.model_dir) else ".", f"{args.kind}_{layer}.png")

@@ -231,25 +231,53 @@ def upsample(heat: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 def plot_gradcam(model, image, layer_name: str | None = None, *, class_index: int | None = None,
                  class_names: Sequence[str] | None = None, alpha: float = 0.45) -> Figure:
-    """The image, the Grad-CAM map at layer resolution, and the map laid over the image."""
+    """The input as it was (its own aspect ratio), the Grad-CAM map at layer resolution, and the map laid over it.
+
+    The title names the explained class with its probability and, when it
+    differs, the class the model predicts.
+    """
     layer_name = layer_name or last_conv_layer_name(model)
     batch = _as_batch(model, image)
-    if class_index is None:
-        class_index = int(np.argmax(np.asarray(model(batch, training=False))[0]))
+    probs = _softmax(np.asarray(model(batch, training=False), dtype=np.float64)[0])
+    predicted = int(np.argmax(probs))
+    class_index = predicted if class_index is None else int(class_index)
     heat = gradcam(model, batch, layer_name, class_index=class_index)
-    big = upsample(heat, batch.shape[1:3])
-    fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.8))
-    _show_image(axes[0], batch[0], "input")
-    axes[1].imshow(heat, cmap="jet", vmin=0, vmax=1, interpolation="nearest")
+    shown = _display_image(image, batch[0])
+    big = upsample(heat, shown.shape[:2])
+
+    def name(i):
+        return str(class_names[i]) if class_names is not None and i < len(class_names) else str(i)
+
+    fig, axes = plt.subplots(1, 3, figsize=(8.5, 3.2))
+    _show_image(axes[0], shown, f"input {shown.shape[1]}x{shown.shape[0]}")
+    im = axes[1].imshow(heat, cmap="jet", vmin=0, vmax=1, interpolation="nearest")
     axes[1].set_title(f"{layer_name} ({heat.shape[0]}x{heat.shape[1]})", fontsize=8)
     axes[1].set_xticks([])
     axes[1].set_yticks([])
-    _show_image(axes[2], batch[0])
+    fig.colorbar(im, ax=axes[1], fraction=0.046, pad=0.04)
+    _show_image(axes[2], shown)
     axes[2].imshow(big, cmap="jet", alpha=alpha, vmin=0, vmax=1)
-    label = class_names[class_index] if class_names is not None else str(class_index)
-    axes[2].set_title(f"Grad-CAM for class {label}", fontsize=8)
+    title = f"Grad-CAM for {name(class_index)!r} (p={probs[class_index]:.2f})"
+    if predicted != class_index:
+        title += f"\npredicted {name(predicted)!r} (p={probs[predicted]:.2f})"
+    axes[2].set_title(title, fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max())
+    return e / e.sum()
+
+
+def _display_image(image, model_input: np.ndarray) -> np.ndarray:
+    """The original uint8 image scaled to [0, 1] (not the square model input), else the model input."""
+    arr = np.asarray(image)
+    if arr.ndim == 4:
+        arr = arr[0]
+    if arr.dtype == np.uint8 and arr.ndim in (2, 3):
+        return arr.astype(np.float32) / 255.0
+    return model_input
 
 
 # ---------------------------------------------------------------------------

@@ -320,7 +320,12 @@ def compression_points(variants: Iterable[dict], *, size_key: str = "size", accu
 
 def plot_compression(variants: Iterable[dict], *, size_key: str = "size", accuracy_key: str = "accuracy",
                      size_unit: str = "bytes", title: str | None = None) -> Figure:
-    """Accuracy against model size for compression variants (float32, int8, pruned...), each point labelled.
+    """Accuracy against model size for compression variants, readable with twenty of them.
+
+    Each variant's *family* (what was done to the weights: post-training,
+    QAT, ``pruned80``, ``clustered16``...) gets a colour and its number format
+    (float32, float16, int8...) a marker; a legend names every point instead
+    of labels printed over each other.
 
     Args:
         variants: dicts with ``name``, a size and an accuracy, e.g.
@@ -332,17 +337,35 @@ def plot_compression(variants: Iterable[dict], *, size_key: str = "size", accura
         ...                         {"name": "int8", "size": 235488, "accuracy": 0.98}])
     """
     names, sizes, accs = compression_points(variants, size_key=size_key, accuracy_key=accuracy_key)
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    ax.scatter(sizes, accs, s=40, color="tab:blue", zorder=3)
-    for name, s, a in zip(names, sizes, accs):
-        ax.annotate(name, (s, a), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    families = sorted({variant_family(n)[0] for n in names}, key=lambda f: (f != "post-training", f))
+    colours = {f: plt.cm.tab10(i % 10) for i, f in enumerate(families)}
+    markers = {"float32": "o", "float16": "s", "dynamic range": "D", "int8": "^", "int8 per-tensor": "v",
+               "int8 I/O": "P", "int8 sparse": "X"}
+    fig, ax = plt.subplots(figsize=(7.5 if len(names) > 6 else 5.5, 4.2))
+    for name, size, acc in zip(names, sizes, accs):
+        family, number = variant_family(name)
+        ax.scatter(size, acc, s=55, color=colours[family], marker=markers.get(number, "o"), zorder=3,
+                   edgecolors="black", linewidths=0.4, label=name)
     if sizes.min() > 0:
         ax.set_xscale("log")
-    ax.set_xlabel(f"size ({size_unit})")
-    ax.set_ylabel("accuracy")
+    ax.set_xlabel(f"size ({size_unit}, log scale)")
+    ax.set_ylabel("test accuracy")
+    ax.tick_params(labelsize=8)
     ax.grid(alpha=0.3, which="both")
-    ax.set_title(title or "accuracy vs size")
+    ax.set_title(title or "accuracy against size", fontsize=10)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), ncol=1 if len(names) <= 14 else 2,
+              frameon=False)
     fig.tight_layout()
     return fig
 
 
+def variant_family(name: str) -> tuple[str, str]:
+    """``('pruned80', 'int8')`` for ``'pruned80_int8'``: what was done to the weights, and the number format."""
+    formats = (("int8_per_tensor", "int8 per-tensor"), ("int8_sparse", "int8 sparse"), ("int8_io", "int8 I/O"),
+               ("dynamic_range", "dynamic range"), ("float32", "float32"), ("float16", "float16"), ("int8", "int8"))
+    for suffix, number in formats:
+        if name == suffix:
+            return "post-training", number
+        if name.endswith("_" + suffix):
+            return name[: -len(suffix) - 1], number
+    return name, "other"
