@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import tfcnn  # noqa: F401  (selects tf_keras before TensorFlow loads)
+import tfcnn  # first: selects tf_keras before TensorFlow loads
 from tfcnn._compat import keras, tf
 from tfcnn.errors import UsageError
 from tfcnn.scratch import activations, batchnorm, conv, dense, dropout, gradcheck, losses, lrn, pool
@@ -42,7 +42,7 @@ def test_conv_backward_matches_finite_differences(impl, stride, padding, dilatio
 @pytest.mark.parametrize("stride,padding,dilation,groups", CONV_GRID)
 def test_conv_naive_and_im2col_agree_forward_and_backward(stride, padding, dilation, groups):
     x, params = _conv_case(groups, seed=1)
-    hyper = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    hyper = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
     y1, c1 = conv.conv_forward_naive(x, params, **hyper)
     y2, c2 = conv.conv_forward_im2col(x, params, **hyper)
     dy = rng.normal(size=y1.shape)
@@ -72,7 +72,7 @@ def test_conv_depthwise_is_groups_equal_channels_and_matches_keras():
     layer.build(x.shape)
     params = {"kernel": rng.normal(size=(3, 3, 1, 3))}  # depthwise kernel (3, 3, C, 1) is grouped (3, 3, 1, C)
     layer.depthwise_kernel.assign(params["kernel"].transpose(0, 1, 3, 2))
-    y, cache = conv.conv_forward_im2col(x, params, padding="same", groups=3)
+    y, _ = conv.conv_forward_im2col(x, params, padding="same", groups=3)
     assert gradcheck.rel_error(y, layer(x).numpy()) <= TF_TOL
 
 
@@ -85,7 +85,7 @@ POOL_GRID = list(itertools.product(POOLS, (2, 3), (1, 2), ("valid", "same")))
 def test_pool_backward_matches_finite_differences_and_keras(kind, size, stride, padding):
     fwd, bwd, keras_pool = POOLS[kind]
     x = np.random.default_rng(3).normal(size=(2, 7, 6, 3))
-    hyper = dict(pool_size=size, strides=stride, padding=padding)
+    hyper = {"pool_size": size, "strides": stride, "padding": padding}
     assert max(gradcheck.check_layer(fwd, bwd, x, **hyper).values()) < FD_TOL
     errors = gradcheck.compare_with_keras(fwd, bwd, x, None, keras_pool(size, stride, padding, dtype="float64"),
                                           **hyper)
@@ -121,7 +121,7 @@ def _unrouted_max_pool_backward(dy, cache):
 
 def _unflipped_conv_backward(dy, cache):
     """A wrong backward: dx scatters the kernel transposed in space."""
-    dx, grads = conv.conv_backward_im2col(dy, cache)
+    _, grads = conv.conv_backward_im2col(dy, cache)
     wrong = {**cache, "params": {**cache["params"], "kernel": cache["params"]["kernel"][::-1, ::-1]}}
     return conv.conv_backward_im2col(dy, wrong)[0], grads
 
@@ -225,7 +225,7 @@ def test_batchnorm_moving_average_uses_keras_momentum():
 
 def test_lrn_matches_tensorflow():
     x = np.random.default_rng(12).normal(size=(2, 3, 3, 7))
-    hyper = dict(depth_radius=2, bias=1.5, alpha=0.3, beta=0.75)
+    hyper = {"depth_radius": 2, "bias": 1.5, "alpha": 0.3, "beta": 0.75}
     assert gradcheck.check_layer(lrn.lrn_forward, lrn.lrn_backward, x, **hyper)["x"] < FD_TOL
     # TensorFlow's LRN kernel has no float64, so this one comparison runs in float32.
     errors = gradcheck.compare_with_keras(
@@ -294,7 +294,7 @@ def test_grade_falls_back_passes_and_fails():
         return gradcheck.check_layer(fn, activations.relu_backward, np.array([-1.0, 2.0, 3.0]))
 
     assert gradcheck.grade("relu", todo, activations.relu_forward, check) is activations.relu_forward
-    right = lambda x: (np.maximum(x, 0), {"y": np.maximum(x, 0)})  # noqa: E731
+    right = lambda x: (np.maximum(x, 0), {"y": np.maximum(x, 0)})
     assert gradcheck.grade("relu", right, activations.relu_forward, check) is right
     with pytest.raises(AssertionError, match="relu is not right yet"):
         gradcheck.grade("relu", lambda x: (np.abs(x), {"y": np.abs(x)}), activations.relu_forward, check)
@@ -319,3 +319,11 @@ def test_scratch_layers_import_numpy_only():
             for name in names:
                 heavy = name.split(".")[0] in {"tensorflow", "tf_keras", "keras"} or name == "tfcnn._compat"
                 assert not heavy or (path.name == "gradcheck.py" and node.col_offset > 0), (path.name, name)
+
+
+@pytest.mark.parametrize("module", [activations, batchnorm, conv, dense, dropout, gradcheck, losses, lrn, pool])
+def test_docstring_examples_run(module):
+    import doctest
+
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

@@ -117,7 +117,7 @@ def conv_backward_naive(dy, cache):
 
 
 def _unpad(dxp, cache):
-    pt, pb, pl, pr = cache["geo"]["pads"]
+    pt, _, pl, _ = cache["geo"]["pads"]
     h, w = cache["x_shape"][1:3]
     return dxp[:, pt:pt + h, pl:pl + w, :]  # gradient that fell on padding goes nowhere
 
@@ -136,8 +136,7 @@ def im2col(xp, kernel_hw, stride, dilation, out_hw):
     is one strided slice of the whole input, which is why im2col is fast.
     """
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel_hw, stride, dilation, out_hw
-    n, _, _, c = xp.shape
-    cols = np.empty((n, ho, wo, kh, kw, c), dtype=xp.dtype)
+    cols = np.empty((xp.shape[0], ho, wo, kh, kw, xp.shape[3]), dtype=xp.dtype)
     for a in range(kh):
         for b in range(kw):
             cols[:, :, :, a, b, :] = xp[:, a * dh:a * dh + sh * (ho - 1) + 1:sh, b * dw:b * dw + sw * (wo - 1) + 1:sw, :]
@@ -150,13 +149,22 @@ def col2im(cols, padded_shape, stride, dilation):
     Overlapping windows (stride < kernel) add up, which is exactly the sum the
     chain rule asks for in ``dx``.
     """
-    n, ho, wo, kh, kw, c = cols.shape
+    _, ho, wo, kh, kw, _ = cols.shape
     (sh, sw), (dh, dw) = stride, dilation
     xp = np.zeros(padded_shape, dtype=cols.dtype)
     for a in range(kh):
         for b in range(kw):
             xp[:, a * dh:a * dh + sh * (ho - 1) + 1:sh, b * dw:b * dw + sw * (wo - 1) + 1:sw, :] += cols[:, :, :, a, b, :]
     return xp
+
+
+def _group_matrices(cols, kernel, groups):
+    """Per group ``g``: the ``(N*HO*WO, KH*KW*C/G)`` window matrix and the ``(KH*KW*C/G, O/G)`` kernel matrix."""
+    kh, kw, cg, o = kernel.shape
+    c = cols.reshape(-1, kh * kw, groups, cg)
+    k = kernel.reshape(kh * kw, cg, groups, o // groups)
+    return ([c[:, :, g, :].reshape(len(c), kh * kw * cg) for g in range(groups)],
+            [k[:, :, g, :].reshape(kh * kw * cg, o // groups) for g in range(groups)])
 
 
 def conv_forward_im2col(x, params, *, stride=1, padding="valid", dilation=1, groups=1):
@@ -176,10 +184,8 @@ def conv_forward_im2col(x, params, *, stride=1, padding="valid", dilation=1, gro
     kh, kw, cg, o = kernel.shape
     cols = im2col(xp, (kh, kw), geo["stride"], geo["dilation"], geo["out"])
     n, ho, wo = cols.shape[:3]
-    # (N*HO*WO, KH*KW, G, C/G) against (KH*KW, C/G, G, O/G): one matrix product per group.
-    c = cols.reshape(n * ho * wo, kh * kw, groups, cg)
-    k = kernel.reshape(kh * kw, cg, groups, o // groups)
-    y = np.einsum("pkgc,kcgo->pgo", c, k, optimize=True).reshape(n, ho, wo, o)
+    c, k = _group_matrices(cols, kernel, groups)
+    y = np.concatenate([c[g] @ k[g] for g in range(groups)], axis=1).reshape(n, ho, wo, o)
     if params.get("bias") is not None:
         y = y + params["bias"]
     return y, {"x_shape": x.shape, "xp": xp, "params": params, "geo": geo}
@@ -195,11 +201,11 @@ def conv_backward_im2col(dy, cache):
     kernel, groups = params["kernel"], geo["groups"]
     kh, kw, cg, o = kernel.shape
     cols = im2col(xp, (kh, kw), geo["stride"], geo["dilation"], geo["out"])
-    n, ho, wo = cols.shape[:3]
-    c = cols.reshape(n * ho * wo, kh * kw, groups, cg)
-    k = kernel.reshape(kh * kw, cg, groups, o // groups)
-    d = dy.reshape(n * ho * wo, groups, o // groups)
-    dk = np.einsum("pkgc,pgo->kcgo", c, d, optimize=True).reshape(kernel.shape)
-    dcols = np.einsum("pgo,kcgo->pkgc", d, k, optimize=True).reshape(cols.shape)
+    c, k = _group_matrices(cols, kernel, groups)
+    d = dy.reshape(-1, groups, o // groups)
+    # Per group: dkernel = cols^T @ dy, dcols = dy @ kernel^T (the dense layer's two products).
+    dk = np.stack([(c[g].T @ d[:, g]).reshape(kh * kw, cg, o // groups) for g in range(groups)], axis=2)
+    dcols = np.stack([(d[:, g] @ k[g].T).reshape(-1, kh * kw, cg) for g in range(groups)], axis=2)
+    dk, dcols = dk.reshape(kernel.shape), dcols.reshape(cols.shape)
     dxp = col2im(dcols, xp.shape, geo["stride"], geo["dilation"])
     return _unpad(dxp, cache), _param_grads(dy, dk, params)

@@ -6,7 +6,7 @@ reduces to: ``dx = dy @ kernel.T``, ``dkernel = x.T @ dy``, ``dbias = sum(dy)``.
 
 from __future__ import annotations
 
-import numpy as np
+import numpy as np  # noqa: F401  (the docstring examples use np)
 
 from tfcnn.errors import UsageError
 

@@ -56,6 +56,11 @@ def _glorot_uniform(rng, shape, fan_in, fan_out):
     return rng.uniform(-limit, limit, size=shape)
 
 
+def _s4_side(n):
+    """Side of the S4 map: SAME 5x5 conv keeps n, pool halves, VALID 5x5 takes 4, pool halves."""
+    return (n // 2 - 4) // 2
+
+
 def init_lenet(*, input_shape=(28, 28, 1), num_classes=10, seed=0):
     """Fresh LeNet weights (Glorot uniform kernels, zero biases), float64.
 
@@ -73,10 +78,9 @@ def init_lenet(*, input_shape=(28, 28, 1), num_classes=10, seed=0):
     h, w, c = input_shape
     if min(h, w) < 16:
         raise UsageError(f"LeNet needs at least 16x16 inputs. Received: input_shape={input_shape}")
-    side = lambda n: ((n // 2) - 4) // 2  # noqa: E731  (SAME conv, pool, VALID 5x5, pool)
     rng = np.random.default_rng(seed)
     shapes = {"conv1_conv": (5, 5, c, 6), "conv2_conv": (5, 5, 6, 16),
-              "fc1": (side(h) * side(w) * 16, 120), "fc2": (120, 84), "logits": (84, num_classes)}
+              "fc1": (_s4_side(h) * _s4_side(w) * 16, 120), "fc2": (120, 84), "logits": (84, num_classes)}
     params = {}
     for name, shape in shapes.items():
         receptive = int(np.prod(shape[:-2]))  # conv: fan = kh*kw*channels, as Keras computes it

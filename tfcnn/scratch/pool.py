@@ -33,12 +33,16 @@ def _geometry(x, pool_size, strides, padding):
     return {"kernel": (kh, kw), "stride": (sh, sw), "pads": ((pt, pb), (pl, pr)), "out": out, "x_shape": x.shape}
 
 
-def _windows(geo):
-    """Yield ``(i, j, rows, cols)``: output pixel and the slices of the padded input it pools."""
-    (kh, kw), (sh, sw) = geo["kernel"], geo["stride"]
-    for i in range(geo["out"][0]):
-        for j in range(geo["out"][1]):
-            yield i, j, slice(i * sh, i * sh + kh), slice(j * sw, j * sw + kw)
+def _taps(geo):
+    """Yield ``(t, rows, cols)`` for each window position ``t`` (row-major): one strided slice of the padded input.
+
+    Tap ``t`` of every output window at once, so the loops run over the
+    KH*KW window positions (4 for 2x2), not over every output pixel.
+    """
+    (kh, kw), (sh, sw), (ho, wo) = geo["kernel"], geo["stride"], geo["out"]
+    for a in range(kh):
+        for b in range(kw):
+            yield a * kw + b, slice(a, a + sh * (ho - 1) + 1, sh), slice(b, b + sw * (wo - 1) + 1, sw)
 
 
 def max_pool_forward(x, *, pool_size=2, strides=None, padding="valid"):
@@ -64,13 +68,9 @@ def max_pool_forward(x, *, pool_size=2, strides=None, padding="valid"):
     """
     geo = _geometry(x, pool_size, strides, padding)
     xp = np.pad(x, ((0, 0), *geo["pads"], (0, 0)), constant_values=-np.inf)
-    n, c = x.shape[0], x.shape[3]
-    y = np.empty((n, *geo["out"], c), dtype=x.dtype)
-    argmax = np.empty((n, *geo["out"], c), dtype=np.int64)
-    for i, j, rows, cols in _windows(geo):
-        window = xp[:, rows, cols, :].reshape(n, -1, c)
-        argmax[:, i, j, :] = np.argmax(window, axis=1)  # first maximum on a tie, as TensorFlow
-        y[:, i, j, :] = np.max(window, axis=1)
+    windows = np.stack([xp[:, rows, cols, :] for _, rows, cols in _taps(geo)])  # (KH*KW, N, HO, WO, C)
+    argmax = np.argmax(windows, axis=0)  # first maximum in row-major window order on a tie, as TensorFlow
+    y = np.take_along_axis(windows, argmax[None], axis=0)[0]
     return y, {"geo": geo, "argmax": argmax, "padded_shape": xp.shape}
 
 
@@ -81,13 +81,10 @@ def max_pool_backward(dy, cache):
         ``(dx, {})``: pooling has no parameters, but ``dx`` is not zero.
     """
     geo, argmax = cache["geo"], cache["argmax"]
-    kw = geo["kernel"][1]
     dxp = np.zeros(cache["padded_shape"], dtype=dy.dtype)
-    n_idx, c_idx = np.arange(dy.shape[0])[:, None], np.arange(dy.shape[3])[None, :]
-    for i, j, rows, cols in _windows(geo):
-        a = argmax[:, i, j, :]
+    for t, rows, cols in _taps(geo):
         # += because overlapping windows (stride < window) can pick the same pixel twice.
-        np.add.at(dxp, (n_idx, rows.start + a // kw, cols.start + a % kw, c_idx), dy[:, i, j, :])
+        dxp[:, rows, cols, :] += np.where(argmax == t, dy, 0)
     return _unpad(dxp, geo), {}
 
 
@@ -105,11 +102,8 @@ def avg_pool_forward(x, *, pool_size=2, strides=None, padding="valid"):
     geo = _geometry(x, pool_size, strides, padding)
     xp = np.pad(x, ((0, 0), *geo["pads"], (0, 0)))
     real = np.pad(np.ones(x.shape[1:3]), geo["pads"])  # 1 on real pixels, 0 on padding
-    counts = np.empty(geo["out"])
-    y = np.empty((x.shape[0], *geo["out"], x.shape[3]), dtype=x.dtype)
-    for i, j, rows, cols in _windows(geo):
-        counts[i, j] = real[rows, cols].sum()
-        y[:, i, j, :] = xp[:, rows, cols, :].sum(axis=(1, 2)) / counts[i, j]
+    counts = sum(real[rows, cols] for _, rows, cols in _taps(geo))  # (HO, WO) real pixels per window
+    y = sum(xp[:, rows, cols, :] for _, rows, cols in _taps(geo)) / counts[:, :, None]
     return y, {"geo": geo, "counts": counts, "padded_shape": xp.shape}
 
 
@@ -119,10 +113,11 @@ def avg_pool_backward(dy, cache):
     Returns:
         ``(dx, {})``.
     """
-    geo, counts = cache["geo"], cache["counts"]
+    geo = cache["geo"]
+    share = dy / cache["counts"][:, :, None]
     dxp = np.zeros(cache["padded_shape"], dtype=dy.dtype)
-    for i, j, rows, cols in _windows(geo):
-        dxp[:, rows, cols, :] += (dy[:, i, j, :] / counts[i, j])[:, None, None, :]
+    for _, rows, cols in _taps(geo):
+        dxp[:, rows, cols, :] += share
     return _unpad(dxp, geo), {}
 
 
