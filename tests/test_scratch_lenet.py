@@ -16,7 +16,7 @@ from tfcnn.scratch import gradcheck, lenet
 @pytest.fixture(scope="module")
 def digits():
     data = load_dataset("mnist-t10k")
-    scale = lambda a: a.astype(np.float64) / 255.0  # noqa: E731
+    scale = lambda a: a.astype(np.float64) / 255.0
     return scale(data.x_train), data.y_train.astype(np.int64), scale(data.x_test), data.y_test.astype(np.int64)
 
 

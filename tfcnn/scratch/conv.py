@@ -181,7 +181,7 @@ def conv_forward_im2col(x, params, *, stride=1, padding="valid", dilation=1, gro
     """
     kernel = params["kernel"]
     xp, geo = _setup(x, kernel, stride, padding, dilation, groups)
-    kh, kw, cg, o = kernel.shape
+    kh, kw, _, o = kernel.shape
     cols = im2col(xp, (kh, kw), geo["stride"], geo["dilation"], geo["out"])
     n, ho, wo = cols.shape[:3]
     c, k = _group_matrices(cols, kernel, groups)
