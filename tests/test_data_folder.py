@@ -161,18 +161,22 @@ def test_cache_is_in_memory_under_the_shared_budget_else_a_file_else_none(tmp_pa
                           report=report)
     assert report["cache"] == "memory" and budget.used == one
     report = {}
-    second = make_pipeline(data.x_train, data.y_train, (16, 16, 3), batch_size=8, training=True,
+    again = make_pipeline(data.x_train, data.y_train, (16, 16, 3), batch_size=8, training=False,
+                          cache_budget=budget, report=report)
+    assert report["cache"] == "memory (shared)" and budget.used == one  # the same split is never cached twice
+    report = {}
+    second = make_pipeline(data.x_train, data.y_train, (15, 15, 3), batch_size=8, training=True,
                            cache_budget=budget, cache_dir=tmp_path / "run", report=report)
     assert report["cache"].startswith(str(tmp_path / "run"))  # the budget is spent: a cache file in the run folder
     assert _count(second) == len(data.x_train) and any((tmp_path / "run").iterdir())
     report = {}
-    make_pipeline(data.x_train, data.y_train, (16, 16, 3), batch_size=8, training=True, cache_budget=budget,
+    make_pipeline(data.x_train, data.y_train, (14, 14, 3), batch_size=8, training=True, cache_budget=budget,
                   report=report)
     assert report["cache"] == "none"  # no room and no folder: nothing is cached
-    assert _count(first) == len(data.x_train)
-    del first
+    assert _count(first) == _count(again) == len(data.x_train)
+    del first, again
     gc.collect()
-    assert budget.used == 0  # a dropped pipeline gives its bytes back
+    assert budget.used == 0  # dropped pipelines give their bytes back
 
 
 def test_shuffle_buffer_is_sized_in_bytes(tmp_path):

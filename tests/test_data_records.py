@@ -98,3 +98,14 @@ def test_multi_worker_sharding_by_file_else_by_data(tmp_path):
     assert shard_inputs(data.x_train, data.y_train, num_workers=1)[2] == "off"
     paths = np.asarray([f"{i}.png" for i in range(10)])
     assert list(shard_inputs(paths, np.arange(10), num_workers=3, worker_index=2)[0]) == ["2.png", "5.png", "8.png"]
+
+
+def test_a_folder_without_an_index_is_a_dataset_error(tmp_path):
+    from tfcnn.data import DatasetError
+
+    (tmp_path / "index.json").write_text('{"format": "something else"}')
+    with pytest.raises(DatasetError, match="not a tfcnn-tfrecord v1 folder") as info:
+        load_dataset(f"tfrecord:{tmp_path}")
+    assert str(info.value).endswith(f"Received: dataset='tfrecord:{tmp_path}'")
+    with pytest.raises(DatasetError, match="python -m tfcnn.data.shard"):
+        load_dataset(f"tfrecord:{tmp_path / 'missing'}")

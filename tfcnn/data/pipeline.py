@@ -67,6 +67,12 @@ class CacheBudget:
 DEFAULT_CACHE_BUDGET = CacheBudget(CACHE_BUDGET_BYTES)
 """The budget pipelines use when given none: one per process."""
 
+DECODE_POLICY = "tensorflow; pillow for palette/1-bit BMP, TIFF and WebP"
+"""Who decodes image files (recorded in ``report['decode']``)."""
+
+# Live in-memory caches by content, size and resize policy: a split cached once is reused, never cached twice.
+_MEMORY_CACHES: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
 
 def choose_input_shape(native_shape, *, model_shape, min_input_size: int, requested: int | None = None):
     """The input a model is built for on a dataset, and why.
@@ -235,6 +241,11 @@ def _decoded(images, labels, input_shape, *, training, seed, cache, cache_dir, b
     h, w, c = (int(d) for d in input_shape)
     n = len(images)
     image_bytes = h * w * c
+    key = (_identity(images), (h, w, c), resize, bool(skip_bad), id(budget))
+    shared = _MEMORY_CACHES.get(key) if cache else None
+    if shared is not None:  # the same split at the same size is already cached (validation, then test): reuse it
+        return _shuffled(shared, n, image_bytes, training=training, seed=seed, buffer_bytes=buffer_bytes,
+                         report=report, where="memory (shared)")
     where = _cache_where(images, input_shape, resize, n * image_bytes, cache=cache, cache_dir=cache_dir,
                          budget=budget)
     stream = isinstance(images, StreamSplit)
@@ -252,12 +263,22 @@ def _decoded(images, labels, input_shape, *, training, seed, cache, cache_dir, b
         ds = ds.cache("" if where == "memory" else where)
         if where == "memory":
             weakref.finalize(ds, budget.release, n * image_bytes)
-    buffer = n if training else 0  # an uncached file list, shuffled whole before decoding
-    if training and (where is not None or stream):
-        buffer = shuffle_buffer_size(n, image_bytes, buffer_bytes)
+            _MEMORY_CACHES[key] = ds
+    report.update(resize=resize)
+    if training and where is None and not stream:
+        report.update(cache="none", cache_bytes=0, shuffle_buffer=n, decode=DECODE_POLICY)
+        return ds  # an uncached file list was shuffled whole before decoding
+    return _shuffled(ds, n, image_bytes, training=training and (where is not None or stream), seed=seed,
+                     buffer_bytes=buffer_bytes, report=report, where=where or "none")
+
+
+def _shuffled(ds, n, image_bytes, *, training, seed, buffer_bytes, report, where):
+    """Decoded images shuffled (training) in a buffer of at most ``buffer_bytes``; ``report`` says so."""
+    buffer = shuffle_buffer_size(n, image_bytes, buffer_bytes) if training else 0
+    if buffer:
         ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-    report.update(cache=where or "none", cache_bytes=n * image_bytes if where else 0, shuffle_buffer=buffer,
-                  resize=resize, decode="tensorflow (pillow for CMYK JPEG, palette/1-bit BMP, TIFF, WebP)")
+    report.update(cache=where, cache_bytes=n * image_bytes if where != "none" else 0, shuffle_buffer=buffer,
+                  decode=DECODE_POLICY)
     return ds
 
 
