@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 from tfcnn._compat import keras
-from tfcnn.models.registry import ModelConfig
+from tfcnn.errors import ModelError
+from tfcnn.layers import get_style
+from tfcnn.models import _pretrained
+from tfcnn.models.cards import ModelCard
 
 POOLINGS = (None, "avg", "max")
 
 
-def check_input_shape(config: ModelConfig, input_shape) -> tuple[int, int, int]:
+def check_input_shape(config: ModelCard, input_shape) -> tuple[int, int, int]:
     """Validate ``input_shape`` (rank 3, positive ints, large enough) and return it as a tuple.
 
     Raises:
-        ValueError: wrong rank or type, or smaller than the architecture's down-sampling allows.
+        ModelError: wrong rank or type, or smaller than the architecture's down-sampling allows.
     """
     if input_shape is None:
         return tuple(config.input_shape)
@@ -24,10 +26,10 @@ def check_input_shape(config: ModelConfig, input_shape) -> tuple[int, int, int]:
         or len(input_shape) != 3
         or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in input_shape)
     ):
-        raise ValueError(f"input_shape must be (height, width, channels) of positive ints. Received: input_shape={input_shape!r}")
+        raise ModelError(f"input_shape must be (height, width, channels) of positive ints. Received: input_shape={input_shape!r}")
     h, w, _ = input_shape
     if min(h, w) < config.min_input_size:
-        raise ValueError(
+        raise ModelError(
             f"{config.name} down-samples too much for this input; it needs at least "
             f"{config.min_input_size}x{config.min_input_size}. Received: input_shape={tuple(input_shape)}")
     return tuple(input_shape)
@@ -39,14 +41,15 @@ def model_input(input_shape):
 
 
 def check_choice(argname: str, value, choices) -> None:
+    """Raise :class:`ModelError` naming ``argname`` unless ``value`` is one of ``choices``."""
     if value not in choices:
-        raise ValueError(f"{argname} must be one of {tuple(choices)}. Received: {argname}={value!r}")
+        raise ModelError(f"{argname} must be one of {tuple(choices)}. Received: {argname}={value!r}")
 
 
 def check_head(include_top: bool, pooling, num_classes) -> None:
     check_choice("pooling", pooling, POOLINGS)
     if include_top and (not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 1):
-        raise ValueError(f"num_classes must be a positive int. Received: num_classes={num_classes!r}")
+        raise ModelError(f"num_classes must be a positive int. Received: num_classes={num_classes!r}")
 
 
 def pooled_head(x, L, *, include_top: bool, pooling, num_classes: int, dropout_rate: float = 0.0):
@@ -86,29 +89,33 @@ def fc_head(x, L, fc_layers, *, include_top: bool, pooling, num_classes: int, ac
     return x
 
 
-def finish(inputs, outputs, *, name: str, weights=None):
-    """Make the functional model and load ``weights`` (``None`` or a file path)."""
-    model = keras.Model(inputs, outputs, name=name)
-    load_weights(model, weights)
-    return model
+def begin(card: ModelCard, *, input_shape, num_classes, include_top: bool, pooling, weights, style: str,
+          **options):
+    """What every builder does before its first layer: check the input and head, resolve ``weights``, pick the style.
 
+    A family checks its own options first, then calls this with them (they
+    choose Keras's ImageNet file), builds, and ends with :func:`finish`.
 
-def load_weights(model, weights) -> None:
-    """Load ``weights`` into ``model``: ``None``, or a path to a tfcnn-saved weights/model file.
+    Returns:
+        ``(input_shape, L, weights_plan)``: the checked shape, the layer style
+        module, and what :func:`finish` loads.
 
     Raises:
-        ValueError: ``weights`` is neither ``None`` nor an existing file.
+        ModelError: bad ``input_shape``, ``pooling``, ``num_classes`` or ``weights``.
+        PretrainedWeightsUnavailable: ``weights='imagenet'`` offline without a cached file.
     """
-    if weights is None:
-        return
-    if not isinstance(weights, (str, os.PathLike)) or not os.path.isfile(weights):
-        raise ValueError(f"weights must be None, 'imagenet' or the path of a weights file. Received: weights={weights!r}")
-    path = os.fspath(weights)
-    if path.endswith(".keras"):
-        saved = keras.models.load_model(path, compile=False)
-        copy_weights(saved, model)
-    else:
-        model.load_weights(path)
+    input_shape = check_input_shape(card, input_shape)
+    check_head(include_top, pooling, num_classes)
+    plan = _pretrained.resolve_weights(card, weights, input_shape=input_shape, num_classes=num_classes,
+                                       include_top=include_top, pooling=pooling, **options)
+    return input_shape, get_style(style), plan
+
+
+def finish(inputs, outputs, *, name: str, weights: _pretrained.WeightsPlan | None = None):
+    """Make the flat functional model and load the weights :func:`begin` resolved, last, as Keras does."""
+    model = keras.Model(inputs, outputs, name=name)
+    _pretrained.load_weights(model, weights)
+    return model
 
 
 def copy_weights(src, dst, *, strict: bool = True) -> int:
@@ -121,7 +128,7 @@ def copy_weights(src, dst, *, strict: bool = True) -> int:
         The number of layers copied.
 
     Raises:
-        ValueError: with ``strict``, a weighted layer of ``dst`` has no match in
+        ModelError: with ``strict``, a weighted layer of ``dst`` has no match in
             ``src``, or shapes differ.
     """
     by_name = {layer.name: layer for layer in src.layers}
@@ -132,12 +139,12 @@ def copy_weights(src, dst, *, strict: bool = True) -> int:
         other = by_name.get(layer.name)
         if other is None:
             if strict:
-                raise ValueError(f"layer has no counterpart in the source model. Received: layer={layer.name!r}")
+                raise ModelError(f"layer has no counterpart in the source model. Received: layer={layer.name!r}")
             continue
         values = other.get_weights()
         shapes = [tuple(w.shape) for w in layer.weights]
         if shapes != [tuple(v.shape) for v in values]:
-            raise ValueError(
+            raise ModelError(
                 f"weight shapes differ for layer {layer.name!r}: {shapes} vs {[v.shape for v in values]}")
         layer.set_weights(values)
         copied += 1
@@ -151,13 +158,13 @@ def feature_extractor(model, layer_name: str | Sequence[str]):
     network has learned; any earlier layer gives a feature map.
 
     Raises:
-        ValueError: a name is not a layer of ``model``.
+        ModelError: a name is not a layer of ``model``.
     """
     names = [layer_name] if isinstance(layer_name, str) else list(layer_name)
     known = {layer.name for layer in model.layers}
     for n in names:
         if n not in known:
-            raise ValueError(f"no such layer in {model.name}. Received: layer_name={n!r}")
+            raise ModelError(f"no such layer in {model.name}. Received: layer_name={n!r}")
     outputs = [model.get_layer(n).output for n in names]
     return keras.Model(model.inputs, outputs[0] if isinstance(layer_name, str) else outputs,
                        name=f"{model.name}_features")
@@ -177,14 +184,14 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None)
 
 
 def check_positive(argname: str, value, *, integer: bool = False) -> None:
-    """Raise ``ValueError`` naming ``argname`` unless ``value`` is a positive number (an int if ``integer``)."""
+    """Raise :class:`ModelError` naming ``argname`` unless ``value`` is a positive number (an int if ``integer``)."""
     kinds = (int,) if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kinds) or not value > 0:
         kind = "int" if integer else "number"
-        raise ValueError(f"{argname} must be a positive {kind}. Received: {argname}={value!r}")
+        raise ModelError(f"{argname} must be a positive {kind}. Received: {argname}={value!r}")
 
 
 def check_rate(argname: str, value) -> None:
-    """Raise ``ValueError`` naming ``argname`` unless ``0 <= value < 1``."""
+    """Raise :class:`ModelError` naming ``argname`` unless ``0 <= value < 1``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ValueError(f"{argname} must be in [0, 1). Received: {argname}={value!r}")
+        raise ModelError(f"{argname} must be in [0, 1). Received: {argname}={value!r}")

@@ -37,8 +37,8 @@ Parameter counts (1,000 classes, biases everywhere, no BN):
 
 from __future__ import annotations
 
-from tfcnn.layers import get_style
-from tfcnn.models._common import check_head, check_input_shape, check_rate, fc_head, finish, model_input
+from tfcnn.errors import ModelError
+from tfcnn.models._common import begin, check_rate, fc_head, finish, model_input
 from tfcnn.models.registry import ModelConfig, register_model
 
 # (name, filters, kernel, stride, padding, grouped, then: tuple of 'lrn'/'pool' in order).
@@ -67,12 +67,11 @@ GROUPS = (1, 2)
 
 def _alexnet_family(*, config, table, input_shape, num_classes, include_top, pooling, weights, style, name,
                     groups, dropout_rate):
-    input_shape = check_input_shape(config, input_shape)
-    check_head(include_top, pooling, num_classes)
     if isinstance(groups, bool) or groups not in GROUPS:
-        raise ValueError(f"groups must be 1 (one tower) or 2 (the paper's two GPUs). Received: groups={groups!r}")
+        raise ModelError(f"groups must be 1 (one tower) or 2 (the paper's two GPUs). Received: groups={groups!r}")
     check_rate("dropout_rate", dropout_rate)
-    L = get_style(style)
+    input_shape, L, plan = begin(config, input_shape=input_shape, num_classes=num_classes, include_top=include_top,
+                                 pooling=pooling, weights=weights, style=style)
 
     inputs = x = model_input(input_shape)
     for layer, filters, kernel, stride, padding, grouped, after in table:
@@ -90,7 +89,7 @@ def _alexnet_family(*, config, table, input_shape, num_classes, include_top, poo
                                name=f"pool{pool_index}")
     x = fc_head(x, L, FC_UNITS, include_top=include_top, pooling=pooling, num_classes=num_classes,
                 dropout_rate=dropout_rate)
-    return finish(inputs, x, name=name, weights=weights)
+    return finish(inputs, x, name=name, weights=plan)
 
 
 _TRAIN = {"dataset": "cifar10", "epochs": 30, "batch_size": 64, "optimizer": "sgd", "lr": 0.01,

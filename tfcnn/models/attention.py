@@ -46,8 +46,8 @@ the input must be a multiple of 32 (224 gives the paper's 56/28/14/7 maps).
 from __future__ import annotations
 
 from tfcnn._compat import keras
-from tfcnn.layers import get_style
-from tfcnn.models._common import check_head, check_input_shape, finish, model_input, pooled_head
+from tfcnn.errors import ModelError
+from tfcnn.models._common import begin, check_input_shape, finish, model_input, pooled_head
 from tfcnn.models.registry import ModelConfig, register_model
 
 # Table 2: (stage, bottleneck output channels, stride of the stage's first unit, mask pooling levels).
@@ -62,7 +62,7 @@ P, T, R = 1, 2, 1  # paper Sec. 4: "hyper-parameter setting: {p = 1, t = 2, r = 
 INPUT_MULTIPLE = 32  # stem /4, then the stage-1 mask halves 3 more times and must double back exactly
 
 
-def residual_unit(L, x, filters, *, strides=1, name):
+def residual_unit(x, L, filters, *, strides=1, name="unit"):
     """Pre-activation bottleneck unit: BN-ReLU, 1x1 (filters/4), 3x3 (filters/4, strided), 1x1 (filters), + shortcut.
 
     The shortcut is the identity, or a strided 1x1 projection of the
@@ -78,62 +78,62 @@ def residual_unit(L, x, filters, *, strides=1, name):
     return L.add([x, y], name=f"{name}_add")
 
 
-def _units(L, x, filters, count, name):
+def _units(x, L, filters, count, name):
     for k in range(1, count + 1):
-        x = residual_unit(L, x, filters, name=f"{name}_{k}")
+        x = residual_unit(x, L, filters, name=f"{name}_{k}")
     return x
 
 
-def attention_module(L, x, filters, levels, *, name):
+def attention_module(x, L, filters, levels=1, *, name="attention"):
     """Trunk (t units) times a soft mask from ``levels`` down/up-samplings: ``(1 + M) * T``."""
-    x = _units(L, x, filters, P, f"{name}_pre")
-    trunk = _units(L, x, filters, T, f"{name}_trunk")
+    x = _units(x, L, filters, P, f"{name}_pre")
+    trunk = _units(x, L, filters, T, f"{name}_trunk")
 
     # Bottom-up: max pooling enlarges the receptive field fast; skip units keep each scale.
     y, skips = x, []
     for level in range(1, levels + 1):
         y = L.max_pool(y, 3, strides=2, padding="same", name=f"{name}_mask_down{level}_pool")
-        y = _units(L, y, filters, R, f"{name}_mask_down{level}")
+        y = _units(y, L, filters, R, f"{name}_mask_down{level}")
         if level < levels:
-            skips.append(_units(L, y, filters, 1, f"{name}_mask_skip{level}"))
-    y = _units(L, y, filters, R, f"{name}_mask_bottom")  # 2r units in all at the lowest resolution
+            skips.append(_units(y, L, filters, 1, f"{name}_mask_skip{level}"))
+    y = _units(y, L, filters, R, f"{name}_mask_bottom")  # 2r units in all at the lowest resolution
     # Top-down: bilinear up-sampling back to the trunk's size, adding the skip of each scale.
     for level in range(levels, 0, -1):
         y = keras.layers.UpSampling2D(2, interpolation="bilinear", name=f"{name}_mask_up{level}")(y)
         if level > 1:
             y = L.add([y, skips[level - 2]], name=f"{name}_mask_up{level}_add")
-            y = _units(L, y, filters, R, f"{name}_mask_up{level}")
+            y = _units(y, L, filters, R, f"{name}_mask_up{level}")
     y = L.bn_act(y, name=f"{name}_mask_preact")
     y = L.conv_bn(y, filters, 1, name=f"{name}_mask_1")
     mask = L.conv_bn(y, filters, 1, use_bn=False, use_bias=False, activation="sigmoid", name=f"{name}_mask")
 
     # Attention residual learning: (1 + M) * T = T + M * T, with no Lambda layer.
     x = L.add([trunk, L.multiply([mask, trunk], name=f"{name}_mask_mul")], name=f"{name}_attend")
-    return _units(L, x, filters, P, f"{name}_post")
+    return _units(x, L, filters, P, f"{name}_post")
 
 
 def _residual_attention(*, config, modules, input_shape, num_classes, include_top, pooling, weights, style,
                         name):
     input_shape = check_input_shape(config, input_shape)
     if any(d % INPUT_MULTIPLE for d in input_shape[:2]):
-        raise ValueError(f"{config.name}'s mask branch halves and doubles the feature map, so height and width "
+        raise ModelError(f"{config.name}'s mask branch halves and doubles the feature map, so height and width "
                          f"must be multiples of {INPUT_MULTIPLE}. Received: input_shape={input_shape}")
-    check_head(include_top, pooling, num_classes)
-    L = get_style(style)
+    input_shape, L, plan = begin(config, input_shape=input_shape, num_classes=num_classes, include_top=include_top,
+                                 pooling=pooling, weights=weights, style=style)
 
     inputs = x = model_input(input_shape)
     x = L.conv_bn(x, 64, 7, strides=2, name="conv1")
     x = L.max_pool(x, 3, strides=2, padding="same", name="pool1")
     for (stage, filters, strides, levels), count in zip(ATTENTION_STAGES, modules):
-        x = residual_unit(L, x, filters, strides=strides, name=f"{stage}_unit")
+        x = residual_unit(x, L, filters, strides=strides, name=f"{stage}_unit")
         for i in range(1, count + 1):
-            x = attention_module(L, x, filters, levels, name=f"{stage}_attention{i}")
+            x = attention_module(x, L, filters, levels, name=f"{stage}_attention{i}")
     stage, filters, strides, count = FINAL_STAGE
     for k in range(1, count + 1):
-        x = residual_unit(L, x, filters, strides=strides if k == 1 else 1, name=f"{stage}_unit{k}")
+        x = residual_unit(x, L, filters, strides=strides if k == 1 else 1, name=f"{stage}_unit{k}")
     x = L.bn_act(x, name="post")  # pre-activation nets end with BN-ReLU before pooling
     x = pooled_head(x, L, include_top=include_top, pooling=pooling, num_classes=num_classes)
-    return finish(inputs, x, name=name, weights=weights)
+    return finish(inputs, x, name=name, weights=plan)
 
 
 def mask_layer_names(model) -> list[str]:

@@ -36,8 +36,8 @@ Parameter counts (1,000 classes, 224x224x3, auxiliary classifiers off):
 from __future__ import annotations
 
 from tfcnn._compat import keras
-from tfcnn.layers import get_style
-from tfcnn.models._common import check_head, check_input_shape, check_rate, finish, model_input, pooled_head
+from tfcnn.errors import ModelError
+from tfcnn.models._common import begin, check_rate, finish, model_input, pooled_head
 from tfcnn.models.registry import ModelConfig, register_model
 
 # Paper Table 1: (module, #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj); "poolN" = 3x3/2 max pooling.
@@ -61,12 +61,12 @@ LRN_PARAMS = {"depth_radius": 2, "bias": 1.0, "alpha": 1e-4 / 5, "beta": 0.75}
 MIN_INPUT_AUX = 65  # aux pooling is 5x5/3 VALID on the 1/16 map: ceil(H / 16) >= 5
 
 
-def inception_module(L, x, widths, *, name, use_bn):
+def inception_module(x, L, widths, *, name="inception", use_bn=False):
     """One Inception module (paper Fig. 2b): 1x1, 1x1->3x3, 1x1->5x5 and 3x3 pool->1x1, concatenated.
 
     Args:
-        L: the layer style module.
         x: input tensor.
+        L: the layer style module.
         widths: ``(#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj)``.
         name: the module's prefix, e.g. ``inception_3a``.
         use_bn: batch norm after each convolution (no conv bias then).
@@ -86,7 +86,7 @@ def inception_module(L, x, widths, *, name, use_bn):
     return L.concat([b1, b2, b3, b4], name=f"{name}_out")
 
 
-def _aux_head(L, x, num_classes, *, name, use_bn):
+def _aux_head(x, L, num_classes, *, name, use_bn):
     """Auxiliary classifier (Sec. 5): avgpool 5x5/3, 1x1 conv 128, FC 1024, dropout 0.7, FC classes."""
     x = L.avg_pool(x, 5, strides=3, padding="valid", name=f"{name}_pool")
     x = L.conv_bn(x, 128, 1, use_bn=use_bn, name=name)
@@ -98,19 +98,18 @@ def _aux_head(L, x, num_classes, *, name, use_bn):
 
 def _googlenet(*, config, input_shape, num_classes, include_top, pooling, weights, style, name, aux_logits,
                use_bn, dropout_rate):
-    input_shape = check_input_shape(config, input_shape)
-    check_head(include_top, pooling, num_classes)
     for argname, value in (("aux_logits", aux_logits), ("use_bn", use_bn)):
         if value is not True and value is not False:
-            raise ValueError(f"{argname} must be True or False. Received: {argname}={value!r}")
+            raise ModelError(f"{argname} must be True or False. Received: {argname}={value!r}")
     check_rate("dropout_rate", dropout_rate)
     if aux_logits and not include_top:
-        raise ValueError("aux_logits=True needs include_top=True (the auxiliary heads are classifiers). "
+        raise ModelError("aux_logits=True needs include_top=True (the auxiliary heads are classifiers). "
                          f"Received: aux_logits={aux_logits!r}")
+    input_shape, L, plan = begin(config, input_shape=input_shape, num_classes=num_classes, include_top=include_top,
+                                 pooling=pooling, weights=weights, style=style)
     if aux_logits and min(input_shape[:2]) < MIN_INPUT_AUX:
-        raise ValueError(f"with aux_logits=True googlenet needs at least {MIN_INPUT_AUX}x{MIN_INPUT_AUX} (the "
+        raise ModelError(f"with aux_logits=True googlenet needs at least {MIN_INPUT_AUX}x{MIN_INPUT_AUX} (the "
                          f"auxiliary 5x5/3 pooling). Received: input_shape={input_shape}")
-    L = get_style(style)
     lrn = not use_bn
 
     inputs = x = model_input(input_shape)
@@ -129,12 +128,12 @@ def _googlenet(*, config, input_shape, num_classes, include_top, pooling, weight
             x = L.max_pool(x, 3, strides=2, padding="same", name=row)
             continue
         module, *widths = row
-        x = inception_module(L, x, widths, name=f"inception_{module}", use_bn=use_bn)
+        x = inception_module(x, L, widths, name=f"inception_{module}", use_bn=use_bn)
         if aux_logits and module in AUX_AFTER:
-            aux.append(_aux_head(L, x, num_classes, name=f"aux{len(aux) + 1}", use_bn=use_bn))
+            aux.append(_aux_head(x, L, num_classes, name=f"aux{len(aux) + 1}", use_bn=use_bn))
     x = pooled_head(x, L, include_top=include_top, pooling=pooling, num_classes=num_classes,
                     dropout_rate=dropout_rate)
-    return finish(inputs, [x, *aux] if aux else x, name=name, weights=weights)
+    return finish(inputs, [x, *aux] if aux else x, name=name, weights=plan)
 
 
 @register_model(ModelConfig(
@@ -197,7 +196,7 @@ def aux_loss_weights(model, aux_weight: float = AUX_LOSS_WEIGHT) -> dict[str, fl
     """
     names = list(model.output_names)
     if "logits" not in names:
-        raise ValueError(f"the model has no 'logits' output. Received: output_names={names}")
+        raise ModelError(f"the model has no 'logits' output. Received: output_names={names}")
     return {n: 1.0 if n == "logits" else float(aux_weight) for n in names}
 
 

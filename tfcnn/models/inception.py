@@ -8,8 +8,10 @@ The network is the table :data:`INCEPTION_V3_MODULES` read by one module
 function. It matches Keras Applications' ``InceptionV3`` exactly (same
 topology, same branch order, convolutions without bias followed by batch
 norm with ``scale=False`` and epsilon 1e-3; 23,851,784 parameters at
-299x299x3 with 1,000 classes), so Keras weights map onto it layer by layer
-(:func:`keras_layer_mapping`). Differences from Keras, none of which change
+299x299x3 with 1,000 classes), so Keras weights map onto it layer by layer:
+Keras names these layers by creation order (``conv2d_57``), and its own
+``.h5`` loader pairs weighted layers in that order, which is tfcnn's graph
+order too (the card's counterpart has no name map for that reason). Differences from Keras, none of which change
 the computation: tfcnn's layers have meaningful names (``mixed4_branch3_2_conv``
 rather than ``conv2d_57``), the classifier is named ``logits`` and outputs
 logits, and the BN momentum is tfcnn's 0.9 rather than Keras's 0.99 (it only
@@ -23,11 +25,8 @@ branch; the paper's factorisation appears in the 3x3-double branch and the
 
 from __future__ import annotations
 
-import os
-
-from tfcnn.layers import get_style
-from tfcnn.models import _pretrained
-from tfcnn.models._common import check_head, check_input_shape, finish, model_input, pooled_head
+from tfcnn.models._common import begin, finish, model_input, pooled_head
+from tfcnn.models.cards import KerasCounterpart
 from tfcnn.models.registry import ModelConfig, register_model
 
 
@@ -84,13 +83,13 @@ INCEPTION_V3_MODULES = (
 BN_EPSILON = 1e-3  # Keras Applications' (and TF-Slim's) value for Inception v3
 
 
-def _conv(L, x, op, name):
+def _conv(x, L, op, name):
     _, filters, kernel, strides, padding = op
     return L.conv_bn(x, filters, kernel, strides=strides, padding=padding, bn_scale=False, bn_epsilon=BN_EPSILON,
                      name=name)
 
 
-def inception_module(L, x, branches, *, name):
+def inception_module(x, L, branches, *, name="mixed"):
     """One Inception module: run each branch of the table on ``x`` and concatenate along channels.
 
     Layers are named ``{name}_branch{b}_{j}_conv/_bn/_relu``, ``{name}_branch{b}_pool``,
@@ -106,22 +105,18 @@ def inception_module(L, x, branches, *, name):
             elif op is MAX:
                 y = L.max_pool(y, 3, strides=2, padding="valid", name=f"{name}_branch{b}_pool")
             elif op[0] == "split":
-                left = _conv(L, y, _c(op[1], 1, 3), f"{prefix}a")
-                right = _conv(L, y, _c(op[1], 3, 1), f"{prefix}b")
+                left = _conv(y, L, _c(op[1], 1, 3), f"{prefix}a")
+                right = _conv(y, L, _c(op[1], 3, 1), f"{prefix}b")
                 y = L.concat([left, right], name=f"{name}_branch{b}_split")
             else:
-                y = _conv(L, y, op, prefix)
+                y = _conv(y, L, op, prefix)
         outputs.append(y)
     return L.concat(outputs, name=name)
 
 
 def _inception_v3(*, config, input_shape, num_classes, include_top, pooling, weights, style, name):
-    input_shape = check_input_shape(config, input_shape)
-    check_head(include_top, pooling, num_classes)
-    if isinstance(weights, str) and weights == "imagenet" and include_top and num_classes != 1000:
-        raise ValueError(f"weights='imagenet' with include_top=True needs num_classes=1000. "
-                         f"Received: num_classes={num_classes!r}")
-    L = get_style(style)
+    input_shape, L, plan = begin(config, input_shape=input_shape, num_classes=num_classes, include_top=include_top,
+                                 pooling=pooling, weights=weights, style=style)
 
     inputs = x = model_input(input_shape)
     for row in INCEPTION_V3_STEM:
@@ -129,14 +124,15 @@ def _inception_v3(*, config, input_shape, num_classes, include_top, pooling, wei
             x = L.max_pool(x, 3, strides=2, padding="valid", name=row)
         else:
             layer, filters, kernel, strides, padding = row
-            x = _conv(L, x, _c(filters, kernel, strides=strides, padding=padding), layer)
+            x = _conv(x, L, _c(filters, kernel, strides=strides, padding=padding), layer)
     for i, branches in enumerate(INCEPTION_V3_MODULES):
-        x = inception_module(L, x, branches, name=f"mixed{i}")
+        x = inception_module(x, L, branches, name=f"mixed{i}")
     x = pooled_head(x, L, include_top=include_top, pooling=pooling, num_classes=num_classes)
-    model = finish(inputs, x, name=name)
-    _load(model, weights, include_top=include_top, input_shape=input_shape, num_classes=num_classes,
-          pooling=pooling)
-    return model
+    return finish(inputs, x, name=name, weights=plan)
+
+
+def _imagenet_file(args) -> str:
+    return f"inception_v3_weights_tf_dim_ordering_tf_kernels{'' if args.get('include_top', True) else '_notop'}.h5"
 
 
 @register_model(ModelConfig(
@@ -144,6 +140,7 @@ def _inception_v3(*, config, input_shape, num_classes, include_top, pooling, wei
     reference="Szegedy et al., Rethinking the Inception Architecture for Computer Vision, arXiv:1512.00567",
     train={"dataset": "cifar10", "epochs": 30, "batch_size": 32, "optimizer": "rmsprop", "lr": 1e-3,
            "input_size": 75},
+    keras=KerasCounterpart("InceptionV3", None, _imagenet_file, "inception_v3"),
 ))
 def inception_v3(*, input_shape=None, num_classes=1000, include_top=True, pooling=None, weights=None,
                  style="keras", name="inception_v3"):
@@ -178,137 +175,3 @@ def inception_v3(*, input_shape=None, num_classes=1000, include_top=True, poolin
     """
     return _inception_v3(config=inception_v3.config, input_shape=input_shape, num_classes=num_classes,
                          include_top=include_top, pooling=pooling, weights=weights, style=style, name=name)
-
-
-def keras_layer_mapping(keras_model, tfcnn_model) -> dict[str, str]:
-    """Map the weighted layers of Keras's ``InceptionV3`` onto tfcnn's by graph position.
-
-    Keras names these layers ``conv2d_N``/``batch_normalization_N`` (numbers
-    depend on what was built before), and its own ``.h5`` loader matches them
-    by topological order. Both models have the same graph, so their weighted
-    layers pair up in topological order; the layer types and weight shapes are
-    checked pair by pair.
-
-    Returns:
-        ``{keras_layer_name: tfcnn_layer_name}``.
-
-    Raises:
-        ValueError: the models differ in structure (count, type or shapes).
-
-    Example:
-        >>> from tfcnn._compat import keras
-        >>> k = keras.applications.InceptionV3(weights=None, input_shape=(75, 75, 3), classes=10)
-        >>> t = inception_v3(input_shape=(75, 75, 3), num_classes=10)
-        >>> len(keras_layer_mapping(k, t))
-        189
-    """
-    src = [layer for layer in keras_model.layers if layer.weights]
-    dst = [layer for layer in tfcnn_model.layers if layer.weights]
-    if len(src) != len(dst):
-        raise ValueError(f"the models have different numbers of weighted layers. Received: {len(src)} vs {len(dst)}")
-    mapping = {}
-    for a, b in zip(src, dst):
-        shapes_a = [tuple(w.shape) for w in a.weights]
-        shapes_b = [tuple(w.shape) for w in b.weights]
-        if shapes_a != shapes_b or _kind(a) != _kind(b):
-            raise ValueError(f"layers do not correspond: {a.name} {shapes_a} vs {b.name} {shapes_b}")
-        mapping[a.name] = b.name
-    return mapping
-
-
-def _kind(layer) -> str:
-    """'conv', 'bn' or 'dense' for the Keras and raw/slim layer classes alike."""
-    cls = type(layer).__name__.lower()
-    for kind, keys in (("bn", ("batchnorm", "batchnormalization")), ("conv", ("conv",)), ("dense", ("dense",))):
-        if any(k in cls for k in keys):
-            return kind
-    return cls
-
-
-def copy_keras_weights(keras_model, tfcnn_model) -> int:
-    """Copy a Keras Applications ``InceptionV3``'s weights into a tfcnn ``inception_v3`` (any style).
-
-    Returns:
-        The number of layers copied.
-
-    Raises:
-        ValueError: the models differ in structure.
-    """
-    mapping = keras_layer_mapping(keras_model, tfcnn_model)
-    for src, dst in mapping.items():
-        tfcnn_model.get_layer(dst).set_weights(keras_model.get_layer(src).get_weights())
-    return len(mapping)
-
-
-# ---------------------------------------------------------------------------
-# Keras Applications weights
-# ---------------------------------------------------------------------------
-
-
-def conv_names_in_keras_order() -> list[str]:
-    """tfcnn's conv-block names in the order Keras's ``InceptionV3`` code creates its ``conv2d_bn`` layers.
-
-    The builder walks the stem and the module table in Keras's code order, so
-    the k-th name here is Keras's k-th ``Conv2D``/``BatchNormalization`` pair.
-    """
-    names = [row[0] for row in INCEPTION_V3_STEM if not isinstance(row, str)]
-    for i, branches in enumerate(INCEPTION_V3_MODULES):
-        for b, ops in enumerate(branches, start=1):
-            for j, op in enumerate(ops, start=1):
-                if op[0] == "split":
-                    names += [f"mixed{i}_branch{b}_{j}a", f"mixed{i}_branch{b}_{j}b"]
-                elif op[0] == "conv":
-                    names.append(f"mixed{i}_branch{b}_{j}")
-    return names
-
-
-def keras_name(layer_name: str) -> str | None:
-    """Keras's name for a tfcnn layer in a freshly started session (``conv2d``, ``conv2d_1``, ...).
-
-    Keras numbers its unnamed layers per session, so this name map is exact for
-    a file saved from the first ``InceptionV3`` built in a process; the
-    ``weights=`` loader does not rely on it and pairs layers by graph order,
-    as Keras's own ``.h5`` loader does.
-    """
-    if layer_name == "logits":
-        return "predictions"
-    for suffix, keras_base in (("_conv", "conv2d"), ("_bn", "batch_normalization")):
-        if layer_name.endswith(suffix):
-            order = _KERAS_ORDER.get(layer_name[: -len(suffix)])
-            if order is not None:
-                return keras_base if order == 0 else f"{keras_base}_{order}"
-    return None
-
-
-_KERAS_ORDER = {name: k for k, name in enumerate(conv_names_in_keras_order())}
-_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels{}.h5"
-
-
-def _imagenet_file(args) -> tuple[str, str]:
-    file_name = _WEIGHTS_FILE.format("" if args.get("include_top", True) else "_notop")
-    return file_name, f"{_pretrained.KERAS_WEIGHTS_URL}inception_v3/{file_name}"
-
-
-_pretrained.register_keras_application("inception_v3", "InceptionV3", keras_name, imagenet_file=_imagenet_file)
-
-
-def _load(model, weights, **builder_args) -> None:
-    """``weights=``: None, 'imagenet', a Keras ``.h5`` (paired by graph order) or a tfcnn-saved file."""
-    is_h5 = isinstance(weights, (str, os.PathLike)) and str(weights).endswith((".h5", ".hdf5"))
-    if not (weights == "imagenet" or (is_h5 and os.path.isfile(weights))):
-        _pretrained.load_pretrained(model, weights, name="inception_v3", **builder_args)
-        return
-    if weights == "imagenet":  # num_classes was checked before building
-        path = _pretrained.imagenet_path("inception_v3", builder_args)
-    else:
-        path = weights
-    source = _pretrained.read_h5_weights(path)
-    own = [layer.name for layer in model.layers if layer.weights]
-    if set(own) <= set(source):  # a tfcnn-saved file
-        name_map = {n: n for n in own}
-    elif len(source) == len(own):  # Keras's layer order is the same graph order as tfcnn's
-        name_map = dict(zip(own, source))
-    else:
-        raise ValueError(f"the file has {len(source)} weighted layers, {model.name} has {len(own)}. "
-                         f"Received: weights={str(weights)!r}")
-    _pretrained.apply_weights(model, source, name_map.get, what=f"weights={str(weights)!r}")

@@ -13,8 +13,7 @@ classic flavour), which trains faster and reaches the same accuracy.
 
 from __future__ import annotations
 
-from tfcnn.layers import get_style
-from tfcnn.models._common import check_choice, check_head, check_input_shape, fc_head, finish, model_input
+from tfcnn.models._common import begin, check_choice, check_rate, fc_head, finish, model_input
 from tfcnn.models.registry import ModelConfig, register_model
 
 # (layer, filters or units, kernel, padding) as in the paper's Fig. 2.
@@ -27,10 +26,10 @@ LENET_FC = (("fc1", 120), ("fc2", 84))
 
 def _lenet(*, config, input_shape, num_classes, include_top, pooling, weights, style, name, activation, pool,
            dropout_rate):
-    input_shape = check_input_shape(config, input_shape)
-    check_head(include_top, pooling, num_classes)
     check_choice("pool", pool, ("max", "avg"))
-    L = get_style(style)
+    check_rate("dropout_rate", dropout_rate)
+    input_shape, L, plan = begin(config, input_shape=input_shape, num_classes=num_classes, include_top=include_top,
+                                 pooling=pooling, weights=weights, style=style)
     subsample = L.max_pool if pool == "max" else L.avg_pool
 
     inputs = x = model_input(input_shape)
@@ -39,7 +38,7 @@ def _lenet(*, config, input_shape, num_classes, include_top, pooling, weights, s
         x = subsample(x, 2, name=f"pool{i}")
     x = fc_head(x, L, LENET_FC, include_top=include_top, pooling=pooling, num_classes=num_classes,
                 activation=activation, dropout_rate=dropout_rate)
-    return finish(inputs, x, name=name, weights=weights)
+    return finish(inputs, x, name=name, weights=plan)
 
 
 @register_model(ModelConfig(

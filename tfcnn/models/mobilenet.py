@@ -31,18 +31,17 @@ from __future__ import annotations
 
 import re
 
-from tfcnn._compat import keras
-from tfcnn.layers import get_style
-from tfcnn.models import _pretrained
+from tfcnn.errors import ModelError
 from tfcnn.models._common import (
-    check_head,
-    check_input_shape,
+    begin,
     check_positive,
     check_rate,
+    finish,
     make_divisible,
     model_input,
     pooled_head,
 )
+from tfcnn.models.cards import KerasCounterpart
 from tfcnn.models.registry import ModelConfig, register_model
 
 BN_EPSILON = 1e-3  # Keras Applications' and TF-Slim's MobileNet epsilon
@@ -66,7 +65,7 @@ TRAIN = {"dataset": "cifar10", "epochs": 30, "batch_size": 128, "optimizer": "ad
 def _check_width(alpha, channels) -> None:
     check_positive("alpha", alpha)
     if int(channels * alpha) < 1:
-        raise ValueError(f"alpha is so small that a layer has no channels. Received: alpha={alpha!r}")
+        raise ModelError(f"alpha is so small that a layer has no channels. Received: alpha={alpha!r}")
 
 
 def _stride2_pad(x, L, *, symmetric_when_odd: bool, name: str):
@@ -110,137 +109,6 @@ def inverted_residual(x, L, *, expansion, filters, strides, weight_decay, name):
     return y
 
 
-def _finish(inputs, x, L, *, config, name, weights, include_top, pooling, num_classes, dropout_rate, input_shape,
-            **options):
-    x = pooled_head(x, L, include_top=include_top, pooling=pooling, num_classes=num_classes,
-                    dropout_rate=dropout_rate)
-    model = keras.Model(inputs, x, name=name)
-    _pretrained.load_pretrained(model, weights, name=config.name, input_shape=input_shape, num_classes=num_classes,
-                                include_top=include_top, pooling=pooling, **options)
-    return model
-
-
-@register_model(ModelConfig(
-    name="mobilenet_v1", family="mobilenet", input_shape=(224, 224, 3), num_classes=1000, min_input_size=32,
-    reference=V1_REFERENCE, options={"alpha": 1.0, "depth_multiplier": 1, "dropout_rate": 1e-3, "weight_decay": None},
-    train=TRAIN))
-def mobilenet_v1(*, input_shape=None, num_classes=1000, include_top=True, pooling=None, weights=None,
-                 style="keras", name="mobilenet_v1", alpha=1.0, depth_multiplier=1, dropout_rate=1e-3,
-                 weight_decay=None):
-    """MobileNet v1: 4,253,864 parameters at 224x224x3, 1000 classes, ``alpha=1`` (as Keras's ``MobileNet``).
-
-    4,231,976 of them trainable; the paper's Table 8 reports 4.2M.
-
-    Args:
-        input_shape: ``(H, W, C)``, at least 32x32 (down-samples by 32); default 224x224x3.
-        num_classes: size of the logits layer.
-        include_top: keep global average pooling, dropout and the logits.
-        pooling: with ``include_top=False``, ``'avg'``/``'max'`` pools the feature map.
-        weights: ``None``; ``'imagenet'`` (Keras's file for this ``alpha`` and input size,
-            from the Keras cache or downloaded when online); the path of a Keras
-            Applications ``MobileNet`` ``.h5`` file; or a tfcnn-saved weights file.
-        style: ``'keras'``, ``'slim'`` or ``'raw'``.
-        name: the model's name.
-        alpha: width multiplier (> 0; the paper uses 1, 0.75, 0.5, 0.25).
-        depth_multiplier: depthwise filters per input channel (positive int).
-        dropout_rate: dropout before the logits (Keras and TF-Slim: 1e-3).
-        weight_decay: L2 coefficient on kernels; ``None`` = tfcnn's default.
-
-    Returns:
-        A flat functional ``tf_keras.Model`` whose output is logits.
-
-    Raises:
-        ValueError: bad ``input_shape``, ``pooling``, ``num_classes``, ``alpha``,
-            ``depth_multiplier`` or ``dropout_rate``.
-
-    Example:
-        >>> import tfcnn
-        >>> tfcnn.create_model("mobilenet_v1").count_params()
-        4253864
-        >>> small = tfcnn.create_model("mobilenet_v1", alpha=0.25, input_shape=(32, 32, 3), num_classes=10)
-    """
-    config = mobilenet_v1.config
-    input_shape = check_input_shape(config, input_shape)
-    check_head(include_top, pooling, num_classes)
-    _check_width(alpha, MOBILENET_V1_STEM)
-    check_positive("depth_multiplier", depth_multiplier, integer=True)
-    check_rate("dropout_rate", dropout_rate)
-    _pretrained.check_weights(weights, name=config.name, input_shape=input_shape, num_classes=num_classes,
-                              include_top=include_top, pooling=pooling, alpha=alpha, depth_multiplier=depth_multiplier)
-    L = get_style(style)
-
-    inputs = x = model_input(input_shape)
-    x = L.conv_bn(x, int(MOBILENET_V1_STEM * alpha), 3, strides=2, activation="relu6", bn_epsilon=BN_EPSILON,
-                  weight_decay=weight_decay, name="conv1")
-    for i, (filters, strides) in enumerate(MOBILENET_V1_BLOCKS, start=1):
-        x = separable_block(x, L, int(filters * alpha), strides=strides, depth_multiplier=depth_multiplier,
-                            weight_decay=weight_decay, name=f"block{i}")
-    return _finish(inputs, x, L, config=config, name=name, weights=weights, include_top=include_top,
-                   pooling=pooling, num_classes=num_classes, dropout_rate=dropout_rate, input_shape=input_shape,
-                   alpha=alpha, depth_multiplier=depth_multiplier)
-
-
-@register_model(ModelConfig(
-    name="mobilenet_v2", family="mobilenet", input_shape=(224, 224, 3), num_classes=1000, min_input_size=32,
-    reference=V2_REFERENCE, options={"alpha": 1.0, "dropout_rate": 0.0, "weight_decay": None}, train=TRAIN))
-def mobilenet_v2(*, input_shape=None, num_classes=1000, include_top=True, pooling=None, weights=None,
-                 style="keras", name="mobilenet_v2", alpha=1.0, dropout_rate=0.0, weight_decay=None):
-    """MobileNet v2: 3,538,984 parameters at 224x224x3, 1000 classes, ``alpha=1`` (as Keras's ``MobileNetV2``).
-
-    3,504,872 of them trainable, as torchvision's ``mobilenet_v2``; the paper's Table 4 reports 3.4M.
-
-    Args:
-        input_shape: ``(H, W, C)``, at least 32x32 (down-samples by 32); default 224x224x3.
-        num_classes: size of the logits layer.
-        include_top: keep global average pooling and the logits.
-        pooling: with ``include_top=False``, ``'avg'``/``'max'`` pools the feature map.
-        weights: ``None``; ``'imagenet'`` (Keras's file for this ``alpha`` and input size);
-            the path of a Keras Applications ``MobileNetV2`` ``.h5`` file; or a tfcnn-saved weights file.
-        style: ``'keras'``, ``'slim'`` or ``'raw'``.
-        name: the model's name.
-        alpha: width multiplier (> 0; the paper uses 0.35 to 1.4). The last
-            1x1 convolution keeps 1280 channels unless ``alpha > 1``.
-        dropout_rate: dropout before the logits (Keras: none; TF-Slim: 0.2).
-        weight_decay: L2 coefficient on kernels (paper: 4e-5); ``None`` = tfcnn's default.
-
-    Returns:
-        A flat functional ``tf_keras.Model`` whose output is logits.
-
-    Raises:
-        ValueError: bad ``input_shape``, ``pooling``, ``num_classes``, ``alpha`` or ``dropout_rate``.
-
-    Example:
-        >>> import tfcnn
-        >>> tfcnn.create_model("mobilenet_v2").count_params()
-        3538984
-    """
-    config = mobilenet_v2.config
-    input_shape = check_input_shape(config, input_shape)
-    check_head(include_top, pooling, num_classes)
-    _check_width(alpha, MOBILENET_V2_STEM)
-    check_rate("dropout_rate", dropout_rate)
-    _pretrained.check_weights(weights, name=config.name, input_shape=input_shape, num_classes=num_classes,
-                              include_top=include_top, pooling=pooling, alpha=alpha)
-    L = get_style(style)
-
-    inputs = x = model_input(input_shape)
-    x = L.conv_bn(x, make_divisible(MOBILENET_V2_STEM * alpha, 8), 3, strides=2, activation="relu6",
-                  bn_epsilon=BN_EPSILON, weight_decay=weight_decay, name="conv1")
-    block = 0
-    for t, c, n, s in MOBILENET_V2_ROWS:
-        filters = make_divisible(int(c * alpha), 8)
-        for i in range(n):
-            x = inverted_residual(x, L, expansion=t, filters=filters, strides=s if i == 0 else 1,
-                                  weight_decay=weight_decay, name=f"block{block}")
-            block += 1
-    last = make_divisible(MOBILENET_V2_LAST * alpha, 8) if alpha > 1.0 else MOBILENET_V2_LAST
-    x = L.conv_bn(x, last, 1, activation="relu6", bn_epsilon=BN_EPSILON, weight_decay=weight_decay,
-                  name="conv_last")
-    return _finish(inputs, x, L, config=config, name=name, weights=weights, include_top=include_top,
-                   pooling=pooling, num_classes=num_classes, dropout_rate=dropout_rate, input_shape=input_shape,
-                   alpha=alpha)
-
-
 # ----- Keras Applications correspondence -----
 
 def _v1_keras_name(layer_name: str) -> str | None:
@@ -278,8 +146,7 @@ def _v1_file(args):
     rows = _rows(args, (128, 160, 192, 224))
     if alpha_text is None or rows is None or args.get("depth_multiplier", 1) != 1:
         return None
-    fname = f"mobilenet_{alpha_text}_{rows}_tf{'' if args.get('include_top', True) else '_no_top'}.h5"
-    return fname, f"{_pretrained.KERAS_WEIGHTS_URL}mobilenet/{fname}"
+    return f"mobilenet_{alpha_text}_{rows}_tf{'' if args.get('include_top', True) else '_no_top'}.h5"
 
 
 def _v2_file(args):
@@ -287,21 +154,133 @@ def _v2_file(args):
     rows = _rows(args, (96, 128, 160, 192, 224))
     if alpha not in (0.35, 0.5, 0.75, 1.0, 1.3, 1.4) or rows is None:
         return None
-    fname = (f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{alpha}_{rows}"
-             f"{'' if args.get('include_top', True) else '_no_top'}.h5")
-    return fname, f"{_pretrained.KERAS_WEIGHTS_URL}mobilenet_v2/{fname}"
+    return (f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{alpha}_{rows}"
+            f"{'' if args.get('include_top', True) else '_no_top'}.h5")
 
 
 def _v1_kwargs(args):
-    return {**_pretrained.default_keras_kwargs(args), "alpha": args.get("alpha", 1.0),
-            "depth_multiplier": args.get("depth_multiplier", 1), "dropout": args.get("dropout_rate", 1e-3)}
+    return {"alpha": args.get("alpha", 1.0), "depth_multiplier": args.get("depth_multiplier", 1),
+            "dropout": args.get("dropout_rate", 1e-3)}
 
 
 def _v2_kwargs(args):
-    return {**_pretrained.default_keras_kwargs(args), "alpha": args.get("alpha", 1.0)}
+    return {"alpha": args.get("alpha", 1.0)}
 
 
-_pretrained.register_keras_application("mobilenet_v1", "MobileNet", _v1_keras_name, imagenet_file=_v1_file,
-                                       keras_kwargs=_v1_kwargs)
-_pretrained.register_keras_application("mobilenet_v2", "MobileNetV2", _v2_keras_name, imagenet_file=_v2_file,
-                                       keras_kwargs=_v2_kwargs)
+V1_KERAS = KerasCounterpart("MobileNet", _v1_keras_name, _v1_file, "mobilenet", _v1_kwargs)
+V2_KERAS = KerasCounterpart("MobileNetV2", _v2_keras_name, _v2_file, "mobilenet_v2", _v2_kwargs)
+
+
+@register_model(ModelConfig(
+    name="mobilenet_v1", family="mobilenet", input_shape=(224, 224, 3), num_classes=1000, min_input_size=32,
+    reference=V1_REFERENCE, options={"alpha": 1.0, "depth_multiplier": 1, "dropout_rate": 1e-3, "weight_decay": None},
+    train=TRAIN, keras=V1_KERAS, contract_options={"alpha": 0.25}))
+def mobilenet_v1(*, input_shape=None, num_classes=1000, include_top=True, pooling=None, weights=None,
+                 style="keras", name="mobilenet_v1", alpha=1.0, depth_multiplier=1, dropout_rate=1e-3,
+                 weight_decay=None):
+    """MobileNet v1: 4,253,864 parameters at 224x224x3, 1000 classes, ``alpha=1`` (as Keras's ``MobileNet``).
+
+    4,231,976 of them trainable; the paper's Table 8 reports 4.2M.
+
+    Args:
+        input_shape: ``(H, W, C)``, at least 32x32 (down-samples by 32); default 224x224x3.
+        num_classes: size of the logits layer.
+        include_top: keep global average pooling, dropout and the logits.
+        pooling: with ``include_top=False``, ``'avg'``/``'max'`` pools the feature map.
+        weights: ``None``; ``'imagenet'`` (Keras's file for this ``alpha`` and input size,
+            from the Keras cache or downloaded when online); the path of a Keras
+            Applications ``MobileNet`` ``.h5`` file; or a tfcnn-saved weights file.
+        style: ``'keras'``, ``'slim'`` or ``'raw'``.
+        name: the model's name.
+        alpha: width multiplier (> 0; the paper uses 1, 0.75, 0.5, 0.25).
+        depth_multiplier: depthwise filters per input channel (positive int).
+        dropout_rate: dropout before the logits (Keras and TF-Slim: 1e-3).
+        weight_decay: L2 coefficient on kernels; ``None`` = tfcnn's default.
+
+    Returns:
+        A flat functional ``tf_keras.Model`` whose output is logits.
+
+    Raises:
+        ValueError: bad ``input_shape``, ``pooling``, ``num_classes``, ``alpha``,
+            ``depth_multiplier`` or ``dropout_rate``.
+
+    Example:
+        >>> import tfcnn
+        >>> tfcnn.create_model("mobilenet_v1").count_params()
+        4253864
+        >>> small = tfcnn.create_model("mobilenet_v1", alpha=0.25, input_shape=(32, 32, 3), num_classes=10)
+    """
+    _check_width(alpha, MOBILENET_V1_STEM)
+    check_positive("depth_multiplier", depth_multiplier, integer=True)
+    check_rate("dropout_rate", dropout_rate)
+    input_shape, L, plan = begin(mobilenet_v1.config, input_shape=input_shape, num_classes=num_classes,
+                                 include_top=include_top, pooling=pooling, weights=weights, style=style, alpha=alpha,
+                                 depth_multiplier=depth_multiplier)
+
+    inputs = x = model_input(input_shape)
+    x = L.conv_bn(x, int(MOBILENET_V1_STEM * alpha), 3, strides=2, activation="relu6", bn_epsilon=BN_EPSILON,
+                  weight_decay=weight_decay, name="conv1")
+    for i, (filters, strides) in enumerate(MOBILENET_V1_BLOCKS, start=1):
+        x = separable_block(x, L, int(filters * alpha), strides=strides, depth_multiplier=depth_multiplier,
+                            weight_decay=weight_decay, name=f"block{i}")
+    x = pooled_head(x, L, include_top=include_top, pooling=pooling, num_classes=num_classes,
+                    dropout_rate=dropout_rate)
+    return finish(inputs, x, name=name, weights=plan)
+
+
+@register_model(ModelConfig(
+    name="mobilenet_v2", family="mobilenet", input_shape=(224, 224, 3), num_classes=1000, min_input_size=32,
+    reference=V2_REFERENCE, options={"alpha": 1.0, "dropout_rate": 0.0, "weight_decay": None}, train=TRAIN,
+    keras=V2_KERAS, contract_options={"alpha": 0.35}))
+def mobilenet_v2(*, input_shape=None, num_classes=1000, include_top=True, pooling=None, weights=None,
+                 style="keras", name="mobilenet_v2", alpha=1.0, dropout_rate=0.0, weight_decay=None):
+    """MobileNet v2: 3,538,984 parameters at 224x224x3, 1000 classes, ``alpha=1`` (as Keras's ``MobileNetV2``).
+
+    3,504,872 of them trainable, as torchvision's ``mobilenet_v2``; the paper's Table 4 reports 3.4M.
+
+    Args:
+        input_shape: ``(H, W, C)``, at least 32x32 (down-samples by 32); default 224x224x3.
+        num_classes: size of the logits layer.
+        include_top: keep global average pooling and the logits.
+        pooling: with ``include_top=False``, ``'avg'``/``'max'`` pools the feature map.
+        weights: ``None``; ``'imagenet'`` (Keras's file for this ``alpha`` and input size);
+            the path of a Keras Applications ``MobileNetV2`` ``.h5`` file; or a tfcnn-saved weights file.
+        style: ``'keras'``, ``'slim'`` or ``'raw'``.
+        name: the model's name.
+        alpha: width multiplier (> 0; the paper uses 0.35 to 1.4). The last
+            1x1 convolution keeps 1280 channels unless ``alpha > 1``.
+        dropout_rate: dropout before the logits (Keras: none; TF-Slim: 0.2).
+        weight_decay: L2 coefficient on kernels (paper: 4e-5); ``None`` = tfcnn's default.
+
+    Returns:
+        A flat functional ``tf_keras.Model`` whose output is logits.
+
+    Raises:
+        ValueError: bad ``input_shape``, ``pooling``, ``num_classes``, ``alpha`` or ``dropout_rate``.
+
+    Example:
+        >>> import tfcnn
+        >>> tfcnn.create_model("mobilenet_v2").count_params()
+        3538984
+    """
+    _check_width(alpha, MOBILENET_V2_STEM)
+    check_rate("dropout_rate", dropout_rate)
+    input_shape, L, plan = begin(mobilenet_v2.config, input_shape=input_shape, num_classes=num_classes,
+                                 include_top=include_top, pooling=pooling, weights=weights, style=style, alpha=alpha)
+
+    inputs = x = model_input(input_shape)
+    x = L.conv_bn(x, make_divisible(MOBILENET_V2_STEM * alpha, 8), 3, strides=2, activation="relu6",
+                  bn_epsilon=BN_EPSILON, weight_decay=weight_decay, name="conv1")
+    block = 0
+    for t, c, n, s in MOBILENET_V2_ROWS:
+        filters = make_divisible(int(c * alpha), 8)
+        for i in range(n):
+            x = inverted_residual(x, L, expansion=t, filters=filters, strides=s if i == 0 else 1,
+                                  weight_decay=weight_decay, name=f"block{block}")
+            block += 1
+    last = make_divisible(MOBILENET_V2_LAST * alpha, 8) if alpha > 1.0 else MOBILENET_V2_LAST
+    x = L.conv_bn(x, last, 1, activation="relu6", bn_epsilon=BN_EPSILON, weight_decay=weight_decay,
+                  name="conv_last")
+    x = pooled_head(x, L, include_top=include_top, pooling=pooling, num_classes=num_classes,
+                    dropout_rate=dropout_rate)
+    return finish(inputs, x, name=name, weights=plan)

@@ -1,8 +1,9 @@
 """The model registry: ``create_model(name, **overrides)`` and ``list_models(pattern)``.
 
 Each architecture file registers thin variants with :func:`register_model`,
-giving a frozen :class:`ModelConfig` of defaults (the paper's input size,
-class count, training recipe). ``create_model`` merges the caller's
+giving the architecture part of a frozen :class:`~tfcnn.models.cards.ModelCard`
+(the paper's input size, class count, options, training recipe); the
+published facts of :data:`tfcnn.models.cards.FACTS` are merged in here. ``create_model`` merges the caller's
 overrides into those defaults (``None`` overrides are ignored, so
 command-line flags that default to ``None`` are safe) and calls the builder,
 whose function name equals its registry key so that grep finds it.
@@ -16,63 +17,59 @@ import fnmatch
 import importlib
 import pkgutil
 from collections.abc import Callable
-from types import MappingProxyType
 from typing import Any
 
-
-@dataclasses.dataclass(frozen=True)
-class ModelConfig:
-    """Defaults of one registered architecture.
-
-    Attributes:
-        name: registry key, lowercase snake case (``resnet50``).
-        family: the file/family it belongs to (``resnet``).
-        input_shape: the paper's input, ``(H, W, C)``.
-        num_classes: the paper's class count.
-        min_input_size: the smallest square input the down-sampling allows.
-        reference: the paper (title and arXiv id or venue).
-        options: architecture options and their defaults (``groups``, ``alpha``...).
-        train: the default training recipe (``epochs``, ``batch_size``,
-            ``optimizer``, ``lr``, ``dataset``...), read by ``tfcnn.train``.
-    """
-
-    name: str
-    family: str
-    input_shape: tuple[int, int, int]
-    num_classes: int
-    min_input_size: int
-    reference: str
-    options: MappingProxyType = dataclasses.field(default_factory=lambda: MappingProxyType({}))
-    train: MappingProxyType = dataclasses.field(default_factory=lambda: MappingProxyType({}))
-
-    def __post_init__(self):
-        object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
-        object.__setattr__(self, "train", MappingProxyType(dict(self.train)))
+from tfcnn.errors import ModelError
+from tfcnn.models.cards import FACTS, ModelCard
 
 
-_REGISTRY: dict[str, tuple[ModelConfig, Callable[..., Any]]] = {}
+ModelConfig = ModelCard
+"""The name the card had before it held more than defaults; ``tfcnn.ModelConfig`` is public."""
+
+_REGISTRY: dict[str, tuple[ModelCard, Callable[..., Any]]] = {}
 _loaded = False
 
 
-def register_model(config: ModelConfig):
+def register_model(config: ModelCard):
     """Register ``builder`` under ``config.name``; the builder must be named the same.
 
+    The card's ``published_error`` and ``golden_params`` come from
+    :data:`tfcnn.models.cards.FACTS` unless the card sets them itself.
+
+    Raises:
+        ModelError: the builder is named differently, the name is taken by
+            another builder, or the model has neither facts in ``FACTS`` nor a
+            ``published_error`` of its own.
+
     Example:
-        >>> @register_model(ModelConfig(name="tiny", family="tiny", input_shape=(8, 8, 1),
-        ...                             num_classes=2, min_input_size=8, reference="-"))
+        >>> @register_model(ModelConfig(name="tiny", family="tiny", input_shape=(8, 8, 1), num_classes=2,
+        ...                             min_input_size=8, reference="-",
+        ...                             published_error=PublishedError(None, None, "not published", "-")))
         ... def tiny(**kwargs): ...
     """
 
     def decorate(builder):
         if builder.__name__ != config.name:
-            raise ValueError(f"builder name must equal its registry key. Received: {builder.__name__!r} for {config.name!r}")
+            raise ModelError(f"builder name must equal its registry key. Received: {builder.__name__!r} for {config.name!r}")
         if config.name in _REGISTRY and _REGISTRY[config.name][1] is not builder:
-            raise ValueError(f"a model is already registered under this name. Received: name={config.name!r}")
-        _REGISTRY[config.name] = (config, builder)
-        builder.config = config
+            raise ModelError(f"a model is already registered under this name. Received: name={config.name!r}")
+        card = _with_facts(config)
+        _REGISTRY[config.name] = (card, builder)
+        builder.config = card
         return builder
 
     return decorate
+
+
+def _with_facts(card: ModelCard) -> ModelCard:
+    facts = FACTS.get(card.name)
+    if facts is None:
+        if card.published_error is None:
+            raise ModelError("a model card needs its published error (None values and a reason are fine): add an "
+                             f"entry to tfcnn.models.cards.FACTS or set published_error. Received: name={card.name!r}")
+        return card
+    return dataclasses.replace(card, published_error=card.published_error or facts.published_error,
+                               golden_params=card.golden_params or facts.golden_params)
 
 
 def _load_families() -> None:
@@ -98,15 +95,15 @@ def _lookup(name: str):
     if name not in _REGISTRY:
         close = difflib.get_close_matches(str(name), list(_REGISTRY), n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(close)}?" if close else f" Available: {', '.join(sorted(_REGISTRY))}."
-        raise ValueError(f"unknown model.{hint} Received: name={name!r}")
+        raise ModelError(f"unknown model.{hint} Received: name={name!r}")
     return _REGISTRY[name]
 
 
-def get_config(name: str) -> ModelConfig:
-    """The frozen :class:`ModelConfig` registered under ``name``.
+def get_config(name: str) -> ModelCard:
+    """The frozen :class:`~tfcnn.models.cards.ModelCard` registered under ``name``.
 
     Raises:
-        ValueError: ``name`` is not registered (the message suggests close matches).
+        ModelError: ``name`` is not registered (the message suggests close matches).
     """
     return _lookup(name)[0]
 
@@ -125,7 +122,8 @@ def create_model(name: str, *, style: str = "keras", **overrides):
         A ``tf_keras.Model``.
 
     Raises:
-        ValueError: unknown name, style or option.
+        ModelError: unknown name or a bad option (a ``ValueError``).
+        ValueError: unknown style.
 
     Example:
         >>> model = create_model("lenet", style="raw", num_classes=10)

@@ -39,10 +39,8 @@ Layer names are Keras Applications' (``conv1_conv``, ``conv2_block1_1_conv``,
 
 from __future__ import annotations
 
-from tfcnn._compat import keras
-from tfcnn.layers import get_style
-from tfcnn.models import _pretrained
-from tfcnn.models._common import check_choice, check_head, check_input_shape, check_positive, model_input, pooled_head
+from tfcnn.models._common import begin, check_choice, check_positive, finish, model_input, pooled_head
+from tfcnn.models.cards import KerasCounterpart, renamed
 from tfcnn.models.registry import ModelConfig, register_model
 
 # Table 1 of the paper: depth -> (block type, blocks per stage); stage widths below.
@@ -64,7 +62,7 @@ SE_REFERENCE = "Hu et al., Squeeze-and-Excitation Networks, arXiv:1709.01507"
 TRAIN = {"dataset": "cifar10", "epochs": 30, "batch_size": 128, "optimizer": "sgd", "lr": 0.05, "input_size": 32}
 
 
-def squeeze_excite(x, L, *, reduction: int, name: str):
+def squeeze_excite(x, L, *, reduction: int = 16, name: str = "se"):
     """Squeeze-and-excitation: rescale each channel by a gate computed from the whole feature map.
 
     Squeeze = global average pooling (here an average pool over the full map,
@@ -80,7 +78,8 @@ def squeeze_excite(x, L, *, reduction: int, name: str):
     return L.multiply([x, s], name=f"{name}_se_excite")
 
 
-def bottleneck_block(x, L, filters, *, strides, conv_bias, bn_epsilon, se_reduction, weight_decay, name):
+def bottleneck_block(x, L, filters, *, strides=1, conv_bias=True, bn_epsilon=1.001e-5, se_reduction=None,
+                     weight_decay=None, name="block"):
     """1x1 (reduce, carries the stride) -> 3x3 -> 1x1 (expand 4x), plus the shortcut."""
     out_channels = BOTTLENECK_EXPANSION * filters
     common = {"use_bias": conv_bias, "bn_epsilon": bn_epsilon, "weight_decay": weight_decay}
@@ -97,7 +96,8 @@ def bottleneck_block(x, L, filters, *, strides, conv_bias, bn_epsilon, se_reduct
     return L.activation(x, "relu", name=f"{name}_out")
 
 
-def basic_block(x, L, filters, *, strides, conv_bias, bn_epsilon, se_reduction, weight_decay, name):
+def basic_block(x, L, filters, *, strides=1, conv_bias=False, bn_epsilon=1e-5, se_reduction=None, weight_decay=None,
+                name="block"):
     """3x3 (carries the stride) -> 3x3, plus the shortcut."""
     common = {"use_bias": conv_bias, "bn_epsilon": bn_epsilon, "weight_decay": weight_decay}
     if strides != 1 or int(x.shape[-1]) != filters:
@@ -117,14 +117,11 @@ BLOCKS = {"basic": basic_block, "bottleneck": bottleneck_block}
 
 def _resnet(depth, *, config, input_shape, num_classes, include_top, pooling, weights, style, name, variant,
             weight_decay, se_reduction=None):
-    input_shape = check_input_shape(config, input_shape)
-    check_head(include_top, pooling, num_classes)
     check_choice("variant", variant, tuple(VARIANTS))
     if se_reduction is not None:
         check_positive("se_reduction", se_reduction, integer=True)
-    _pretrained.check_weights(weights, name=config.name, input_shape=input_shape, num_classes=num_classes,
-                              include_top=include_top, pooling=pooling, variant=variant)
-    L = get_style(style)
+    input_shape, L, plan = begin(config, input_shape=input_shape, num_classes=num_classes, include_top=include_top,
+                                 pooling=pooling, weights=weights, style=style, variant=variant)
     conv_bias, bn_epsilon = VARIANTS[variant]
     kind, repeats = RESNET_STAGES[depth]
     block = BLOCKS[kind]
@@ -141,10 +138,24 @@ def _resnet(depth, *, config, input_shape, num_classes, include_top, pooling, we
             x = block(x, L, filters, strides=strides, conv_bias=conv_bias, bn_epsilon=bn_epsilon,
                       se_reduction=se_reduction, weight_decay=weight_decay, name=f"conv{stage}_block{b}")
     x = pooled_head(x, L, include_top=include_top, pooling=pooling, num_classes=num_classes)
-    model = keras.Model(inputs, x, name=name)
-    _pretrained.load_pretrained(model, weights, name=config.name, input_shape=input_shape, num_classes=num_classes,
-                                include_top=include_top, pooling=pooling, variant=variant)
-    return model
+    return finish(inputs, x, name=name, weights=plan)
+
+
+def _imagenet_file(stem):
+    def file_for(args):
+        if args.get("variant", "keras") != "keras":
+            return None
+        return f"{stem}_weights_tf_dim_ordering_tf_kernels{'' if args.get('include_top', True) else '_notop'}.h5"
+
+    return file_for
+
+
+def _keras(name):
+    """Keras ships ResNet-50/101/152 with tfcnn's layer names except the classifier."""
+    keras_names = {"resnet50": "ResNet50", "resnet101": "ResNet101", "resnet152": "ResNet152"}
+    if name not in keras_names:
+        return None
+    return KerasCounterpart(keras_names[name], renamed({"logits": "predictions"}), _imagenet_file(name), "resnet")
 
 
 def _config(name, depth, variant, reference=REFERENCE, se=False):
@@ -152,7 +163,7 @@ def _config(name, depth, variant, reference=REFERENCE, se=False):
     if se:
         options["se_reduction"] = 16
     return ModelConfig(name=name, family="resnet", input_shape=(224, 224, 3), num_classes=1000, min_input_size=32,
-                       reference=reference, options=options, train=TRAIN)
+                       reference=reference, options=options, train=TRAIN, keras=_keras(name))
 
 
 @register_model(_config("resnet18", 18, "paper"))
@@ -279,18 +290,3 @@ def se_resnet50(*, input_shape=None, num_classes=1000, include_top=True, pooling
         28088024
     """
     return _resnet(50, config=se_resnet50.config, **locals())
-
-
-def _imagenet_file(stem):
-    def file_for(args):
-        if args.get("variant", "keras") != "keras":
-            return None
-        fname = f"{stem}_weights_tf_dim_ordering_tf_kernels{'' if args.get('include_top', True) else '_notop'}.h5"
-        return fname, f"{_pretrained.KERAS_WEIGHTS_URL}resnet/{fname}"
-
-    return file_for
-
-
-# Layer names are Keras's except the classifier.
-for _name, _keras in (("resnet50", "ResNet50"), ("resnet101", "ResNet101"), ("resnet152", "ResNet152")):
-    _pretrained.register_keras_application(_name, _keras, {"logits": "predictions"}, imagenet_file=_imagenet_file(_name))

@@ -30,12 +30,11 @@ from __future__ import annotations
 
 import re
 
-from tfcnn._compat import keras
-from tfcnn.layers import get_style, slim
+from tfcnn.layers import slim
 from tfcnn.layers._common import l2
 from tfcnn.layers.raw import activation_fn
-from tfcnn.models import _pretrained
-from tfcnn.models._common import check_head, check_input_shape, check_rate, fc_head, model_input
+from tfcnn.models._common import begin, check_rate, fc_head, finish, model_input
+from tfcnn.models.cards import KerasCounterpart
 from tfcnn.models.registry import ModelConfig, register_model
 
 # Table 1 of the paper: per block, (number of 3x3 convolutions, filters).
@@ -87,12 +86,9 @@ def _vgg_slim(inputs, stages, *, batch_norm, dropout_rate, weight_decay, include
 
 def _vgg(config_letter, *, config, input_shape, num_classes, include_top, pooling, weights, style, name,
          batch_norm, dropout_rate, weight_decay):
-    input_shape = check_input_shape(config, input_shape)
-    check_head(include_top, pooling, num_classes)
     check_rate("dropout_rate", dropout_rate)
-    _pretrained.check_weights(weights, name=config.name, input_shape=input_shape, num_classes=num_classes,
-                              include_top=include_top, pooling=pooling)
-    L = get_style(style)
+    input_shape, L, plan = begin(config, input_shape=input_shape, num_classes=num_classes, include_top=include_top,
+                                 pooling=pooling, weights=weights, style=style)
     stages = VGG_STAGES[config_letter]
     inputs = model_input(input_shape)
     kwargs = {"batch_norm": batch_norm, "dropout_rate": dropout_rate, "weight_decay": weight_decay,
@@ -101,10 +97,7 @@ def _vgg(config_letter, *, config, input_shape, num_classes, include_top, poolin
         outputs = _vgg_slim(inputs, stages, **kwargs)
     else:
         outputs = _vgg_facade(inputs, stages, L, **kwargs)
-    model = keras.Model(inputs, outputs, name=name)
-    _pretrained.load_pretrained(model, weights, name=config.name, input_shape=input_shape, num_classes=num_classes,
-                                include_top=include_top, pooling=pooling)
-    return model
+    return finish(inputs, outputs, name=name, weights=plan)
 
 
 def _keras_name(layer_name: str) -> str | None:
@@ -117,17 +110,23 @@ def _keras_name(layer_name: str) -> str | None:
 
 def _imagenet_file(stem):
     def file_for(args):
-        fname = f"{stem}_weights_tf_dim_ordering_tf_kernels{'' if args.get('include_top', True) else '_notop'}.h5"
-        return fname, f"{_pretrained.KERAS_WEIGHTS_URL}{stem}/{fname}"
+        return f"{stem}_weights_tf_dim_ordering_tf_kernels{'' if args.get('include_top', True) else '_notop'}.h5"
 
     return file_for
+
+
+def _keras(name):
+    """Keras ships VGG-16 and VGG-19 (without batch norm)."""
+    if name not in ("vgg16", "vgg19"):
+        return None
+    return KerasCounterpart(name.upper(), _keras_name, _imagenet_file(name), name)
 
 
 def _config(name, letter, batch_norm):
     return ModelConfig(
         name=name, family="vgg", input_shape=(224, 224, 3), num_classes=1000, min_input_size=32,
         reference=REFERENCE + (" (+ batch norm, as torchvision's vgg*_bn)" if batch_norm else f", configuration {letter}"),
-        options=OPTIONS, train=TRAIN)
+        options=OPTIONS, train=TRAIN, keras=_keras(name))
 
 
 @register_model(_config("vgg11", "A", False))
@@ -210,7 +209,7 @@ def vgg19(*, input_shape=None, num_classes=1000, include_top=True, pooling=None,
 @register_model(_config("vgg11_bn", "A", True))
 def vgg11_bn(*, input_shape=None, num_classes=1000, include_top=True, pooling=None, weights=None, style="keras",
              name="vgg11_bn", dropout_rate=0.5, weight_decay=None):
-    """VGG configuration A with BN after every conv; counts: ``tests/golden_params.py``.
+    """VGG configuration A with BN after every conv; counts: its card (``tfcnn.models.cards.FACTS``).
 
     torchvision's ``vgg11_bn`` has 132,868,840 parameters; tfcnn drops the conv biases that BN makes
     redundant and counts BN's moving statistics as (non-trainable) parameters, as Keras does.
@@ -225,7 +224,7 @@ def vgg11_bn(*, input_shape=None, num_classes=1000, include_top=True, pooling=No
 @register_model(_config("vgg13_bn", "B", True))
 def vgg13_bn(*, input_shape=None, num_classes=1000, include_top=True, pooling=None, weights=None, style="keras",
              name="vgg13_bn", dropout_rate=0.5, weight_decay=None):
-    """VGG configuration B with BN after every conv; counts: ``tests/golden_params.py``.
+    """VGG configuration B with BN after every conv; counts: its card (``tfcnn.models.cards.FACTS``).
 
     torchvision's ``vgg13_bn`` has 133,053,736 parameters; tfcnn drops the conv biases that BN makes
     redundant and counts BN's moving statistics as (non-trainable) parameters, as Keras does.
@@ -240,7 +239,7 @@ def vgg13_bn(*, input_shape=None, num_classes=1000, include_top=True, pooling=No
 @register_model(_config("vgg16_bn", "D", True))
 def vgg16_bn(*, input_shape=None, num_classes=1000, include_top=True, pooling=None, weights=None, style="keras",
              name="vgg16_bn", dropout_rate=0.5, weight_decay=None):
-    """VGG configuration D with BN after every conv; counts: ``tests/golden_params.py``.
+    """VGG configuration D with BN after every conv; counts: its card (``tfcnn.models.cards.FACTS``).
 
     torchvision's ``vgg16_bn`` has 138,365,992 parameters; tfcnn drops the conv biases that BN makes
     redundant and counts BN's moving statistics as (non-trainable) parameters, as Keras does.
@@ -255,7 +254,7 @@ def vgg16_bn(*, input_shape=None, num_classes=1000, include_top=True, pooling=No
 @register_model(_config("vgg19_bn", "E", True))
 def vgg19_bn(*, input_shape=None, num_classes=1000, include_top=True, pooling=None, weights=None, style="keras",
              name="vgg19_bn", dropout_rate=0.5, weight_decay=None):
-    """VGG configuration E with BN after every conv; counts: ``tests/golden_params.py``.
+    """VGG configuration E with BN after every conv; counts: its card (``tfcnn.models.cards.FACTS``).
 
     torchvision's ``vgg19_bn`` has 143,678,248 parameters; tfcnn drops the conv biases that BN makes
     redundant and counts BN's moving statistics as (non-trainable) parameters, as Keras does.
@@ -265,7 +264,3 @@ def vgg19_bn(*, input_shape=None, num_classes=1000, include_top=True, pooling=No
         A flat functional ``tf_keras.Model`` whose output is logits.
     """
     return _vgg("E", config=vgg19_bn.config, **locals(), batch_norm=True)
-
-
-_pretrained.register_keras_application("vgg16", "VGG16", _keras_name, imagenet_file=_imagenet_file("vgg16"))
-_pretrained.register_keras_application("vgg19", "VGG19", _keras_name, imagenet_file=_imagenet_file("vgg19"))
