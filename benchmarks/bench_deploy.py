@@ -87,15 +87,17 @@ def markdown(results: dict) -> str:
             lines.append(f"| {name} | {mode} | {v['accuracy']:.4f} | {v['flash']:,} B | {v['minimum']:,} B | "
                          f"{v['persistent']:,} B | {v['flash'] / base['flash']:.3f} | "
                          f"{v['minimum'] / base['minimum']:.3f} |")
-    lines += ["", ("| model (int8 I/O) | Keras accuracy | flash | recommended arena (×1.1) | TFLM/LiteRT top-1 "
-                   "agreement | max int8 difference | ops | 1 MB flash | 256 KB RAM |"),
+    lines += ["", ("| model (int8 I/O) | Keras accuracy | flash | recommended arena (×1.1) | TFLM = LiteRT reference "
+                   "kernels: top-1 / identical / max diff | TFLM vs LiteRT XNNPACK: top-1 / max diff | ops | "
+                   "1 MB flash | 256 KB RAM |"),
               "|---|---:|---:|---:|---:|---:|---|---|---|"]
     for name, row in results.items():
         d = row["deploy"]
         c, b = d["cross_check"], d["budget"]
         lines.append(f"| {name} | {row['keras_accuracy']:.4f} | {d['model_bytes']:,} B | "
-                     f"{d['arena']['recommended']:,} B | {c['top1_agreement']:.2%} ({c['images']:,} images) | "
-                     f"{c['max_abs_diff_int8']} | {', '.join(o['op'] for o in d['ops'])} | "
+                     f"{d['arena']['recommended']:,} B | {c['top1_agreement']:.2%} / {c['identical_outputs']:.2%} / "
+                     f"{c['max_abs_diff_int8']} ({c['images']:,} images) | {c['xnnpack']['top1_agreement']:.2%} / "
+                     f"{c['xnnpack']['max_abs_diff_int8']} | {', '.join(o['op'] for o in d['ops'])} | "
                      f"{'fits' if b['flash_fits'] else 'does not fit'} | {'fits' if b['ram_fits'] else 'does not fit'} |")
     return "\n".join(lines)
 

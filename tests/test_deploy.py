@@ -113,7 +113,21 @@ def test_arena_is_measured_and_the_recommendation_is_the_smallest_working_size_t
 def test_tflm_agrees_with_litert_on_the_whole_test_set(deployed, digits):
     cross = deployed[1]["cross_check"]
     assert cross["images"] == len(digits[2])
-    assert cross["top1_agreement"] >= 0.995 and cross["max_abs_diff_int8"] <= 2
+    # LiteRT's reference kernels do TFLM's integer arithmetic: the same class on every image, the same int8
+    # outputs on nearly all (the fully connected layer's requantization rounds differently now and then: 1 step)
+    assert cross["top1_agreement"] == 1.0 and cross["identical_outputs"] >= 0.98 and cross["max_abs_diff_int8"] <= 1
+    assert cross["xnnpack"]["top1_agreement"] >= 0.99  # XNNPACK rounds differently; a 2-layer net barely notices
+
+
+def test_cross_check_detects_a_different_model(files, digits):
+    from tfcnn.compress import to_tflite
+
+    content = files["int8_io"].read_bytes()
+    other = to_tflite(_tiny_model(), "int8_io", representative=digits[0][:100])  # untrained weights
+    inputs = tflm.quantize(digits[2][:100], dp.api._litert(content, "x").get_input_details()[0])
+    _, cross = tflm.measure(content, inputs, {"reference": dp.api._litert(other, "other", kernels="reference")},
+                            margin=1.1)
+    assert cross["top1_agreement"] < 0.5 and cross["identical_outputs"] < 0.1
 
 
 def test_supported_ops_come_from_the_installed_tflm_and_match_its_interpreter(files):

@@ -34,8 +34,9 @@ def read_flatbuffer(path) -> bytes:
     return content
 
 
-def _litert(content: bytes, path: str, *, delegates: bool = True):
-    """LiteRT as ``tfcnn.compress`` runs it (XNNPACK), or with plain builtin kernels (``delegates=False``).
+def _litert(content: bytes, path: str, *, kernels: str = "default"):
+    """A LiteRT interpreter: ``'default'`` (XNNPACK, as ``tfcnn.compress`` measures), ``'builtin'`` (no delegate)
+    or ``'reference'`` (LiteRT's reference kernels, the integer arithmetic TFLM implements too).
 
     XNNPACK replaces the ops it takes over by one ``DELEGATE`` node, so the op
     list is read from an interpreter without it.
@@ -43,8 +44,15 @@ def _litert(content: bytes, path: str, *, delegates: bool = True):
     from tfcnn.compress import interpreter
 
     try:
-        return interpreter(content, resolver="default" if delegates else "builtin_without_default_delegates")
-    except CompressError as err:
+        if kernels != "reference":
+            return interpreter(content, resolver="default" if kernels == "default" else
+                               "builtin_without_default_delegates")
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+        it = Interpreter(model_content=content, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+        it.allocate_tensors()
+        return it
+    except (CompressError, RuntimeError, ValueError) as err:
         raise DeployError(f"LiteRT cannot load the file ({err}). Received: path={path!r}") from None
 
 
@@ -143,13 +151,14 @@ def analyse(tflite, *, arena_margin: float = 1.1, flash=None, ram=None, images: 
     ram_b = None if ram is None else _budget.parse_size(ram, argname="ram")
     path = os.fspath(tflite)
     content = read_flatbuffer(path)
-    op_rows = ops.check_ops(ops.model_ops(_litert(content, path, delegates=False)))
+    op_rows = ops.check_ops(ops.model_ops(_litert(content, path, kernels="builtin")))
     if not all(row["supported"] for row in op_rows):
         raise DeployError(f"TFLM cannot run this model: {ops.unsupported_message(op_rows)}. Received: path={path!r}")
     litert = _litert(content, path)
     check_int8_io(litert, path)
     inputs = real_inputs(litert, images, dataset)
-    arena, cross = tflm.measure(content, inputs, litert, margin=margin)
+    references = {"reference": _litert(content, path, kernels="reference"), "xnnpack": litert}
+    arena, cross = tflm.measure(content, inputs, references, margin=margin)
     shape = [int(d) for d in litert.get_input_details()[0]["shape"]]
     measured = {"flash_bytes": len(content), "weight_bytes": weight_bytes(content), "margin": margin,
                 "persistent": arena["persistent"],

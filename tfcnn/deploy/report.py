@@ -62,11 +62,18 @@ def markdown(r: dict) -> str:
         "",
         "## Cross-check: TFLM against LiteRT",
         "",
-        (f"On {c['images']:,} test images ({r['dataset']}): top-1 agreement {c['top1_agreement']:.2%}, "
-         f"identical int8 outputs {c['identical_outputs']:.2%}, max |difference| {c['max_abs_diff_int8']} int8 "
-         "steps."),
+        f"On {c['images']:,} test images ({r['dataset']}), the same int8 inputs:",
         "",
+        "| TFLM against | top-1 agreement | identical int8 outputs | max difference (int8 steps) |",
+        "|---|---:|---:|---:|",
+        (f"| LiteRT reference kernels (same integer arithmetic) | {c['top1_agreement']:.2%} | "
+         f"{c['identical_outputs']:.2%} | {c['max_abs_diff_int8']} |"),
     ]
+    if "xnnpack" in c:
+        x = c["xnnpack"]
+        lines.append(f"| LiteRT default (XNNPACK, as tfcnn.compress measures) | {x['top1_agreement']:.2%} | "
+                     f"{x['identical_outputs']:.2%} | {x['max_abs_diff_int8']} |")
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -152,14 +152,24 @@ def minimum_arena(content: bytes, sample: np.ndarray, *, start: int) -> int:
     return hi
 
 
-def measure(content: bytes, inputs: np.ndarray, litert, *, margin: float) -> tuple[dict, dict]:
+def compare(tflm_out: np.ndarray, ref: np.ndarray) -> dict:
+    """Top-1 agreement, share of identical int8 outputs and the largest difference (int8 steps)."""
+    diff = np.abs(tflm_out.astype(np.int32) - ref.astype(np.int32))
+    return {"top1_agreement": float(np.mean(np.argmax(tflm_out, -1) == np.argmax(ref, -1))),
+            "identical_outputs": float(np.mean(np.all(diff == 0, axis=-1))),
+            "max_abs_diff_int8": int(diff.max()) if diff.size else 0}
+
+
+def measure(content: bytes, inputs: np.ndarray, references: dict, *, margin: float) -> tuple[dict, dict]:
     """Run every input through TFLM and LiteRT; the arena measured, the recommendation verified, and agreement.
 
     Args:
         content: the int8 I/O ``.tflite`` bytes.
         inputs: int8 inputs ``[N, H, W, C]`` (real test images, quantized).
-        litert: a LiteRT interpreter of the same model.
-        margin: factor on the measured total for the recommended arena.
+        references: LiteRT interpreters of the same model: ``'reference'`` (reference kernels: TFLM's
+            integer arithmetic, so outputs should be identical) and ``'xnnpack'`` (what ``tfcnn.compress``
+            measured accuracy with; its int8 kernels round differently, which deep models accumulate).
+        margin: factor on the smallest working arena for the recommended one.
 
     Returns:
         ``(arena, cross_check)`` dictionaries (see ``docs/deploy.md``).
@@ -173,16 +183,12 @@ def measure(content: bytes, inputs: np.ndarray, litert, *, margin: float) -> tup
     # The recommendation is only worth printing if TFLM really runs in it: allocate and invoke once more.
     check = run_tflm(tflm_interpreter(content, arena["recommended"]), inputs[:1])
     arena["verified"] = bool(np.array_equal(check[0], tflm_out[0]))
-    ref = run_litert(litert, inputs)
-    diff = np.abs(tflm_out.astype(np.int32) - ref.astype(np.int32))
-    cross = {
-        "images": len(inputs),
-        "top1_agreement": float(np.mean(np.argmax(tflm_out, -1) == np.argmax(ref, -1))),
-        "max_abs_diff_int8": int(diff.max()) if diff.size else 0,
-        "identical_outputs": float(np.mean(np.all(diff == 0, axis=-1))),
-    }
+    cross = {"images": len(inputs), **compare(tflm_out, run_litert(references["reference"], inputs)),
+             "litert_kernels": "reference (OpResolverType.BUILTIN_REF)"}
+    if references.get("xnnpack") is not None:
+        cross["xnnpack"] = compare(tflm_out, run_litert(references["xnnpack"], inputs))
     return arena, cross
 
 
-__all__ = ["PROBE_ARENA_BYTES", "arena_usage", "captured_stderr", "measure", "minimum_arena", "quantize", "round_up",
+__all__ = ["PROBE_ARENA_BYTES", "arena_usage", "captured_stderr", "compare", "measure", "minimum_arena", "quantize", "round_up",
            "run_litert", "run_tflm", "tflm_interpreter"]
