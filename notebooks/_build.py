@@ -16,6 +16,12 @@ a Python file in the "percent" format that Jupytext, VS Code and Spyder also rea
 * ``# %%`` starts a code cell.
 * ``# %% setup`` is replaced by the shared set-up cell :data:`SETUP` (imports,
   ``QUICK`` from ``TFCNN_QUICK``, seeds, figure size), so every chapter starts the same way.
+* ``# %% exercise NAME`` starts a code cell the learner fills in (tagged ``exercise``,
+  named ``NAME`` in its metadata): a ``# TODO`` body that raises ``NotImplementedError``,
+  graded by the next cell with ``tfcnn.scratch.gradcheck.grade``, which falls back to the
+  library's reference while the cell is undone. ``notebooks/solutions/NN_slug.py`` holds
+  one ``# %% exercise NAME`` block per exercise; :func:`fill_solutions` swaps them in
+  (``--solutions`` runs a chapter that way, as CI does).
 
 Usage::
 
@@ -23,6 +29,7 @@ Usage::
     python notebooks/_build.py 03 04           # only chapters 03 and 04
     python notebooks/_build.py --quick         # execute with TFCNN_QUICK=1 (as CI does)
     python notebooks/_build.py --no-execute    # cells only, no outputs
+    python notebooks/_build.py 05 --quick --solutions  # run with the solutions filled in (writes nothing)
 
 Executed notebooks are stored with their outputs (plots included); the build
 fails if one exceeds :data:`MAX_BYTES`.
@@ -40,6 +47,8 @@ import nbformat
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE / "src"
+SOLUTIONS = HERE / "solutions"
+EXERCISE = "exercise"
 MAX_BYTES = 1_500_000
 TIMEOUT_S = 600
 
@@ -64,7 +73,7 @@ print(f"tfcnn {tfcnn.__version__} | TensorFlow {tf.__version__} | tf_keras {kera
 def parse_source(text: str) -> list[nbformat.NotebookNode]:
     """Split a percent-format source into notebook cells."""
     cells: list[nbformat.NotebookNode] = []
-    kind, lines = None, []
+    kind, name, lines = None, None, []
 
     def flush():
         if kind is None:
@@ -75,6 +84,8 @@ def parse_source(text: str) -> list[nbformat.NotebookNode]:
             cells.append(nbformat.v4.new_markdown_cell(body))
         elif kind == "setup":
             cells.append(nbformat.v4.new_code_cell(SETUP))
+        elif kind == EXERCISE:
+            cells.append(nbformat.v4.new_code_cell(body, metadata={"tags": [EXERCISE], "tfcnn": {EXERCISE: name}}))
         elif body:
             cells.append(nbformat.v4.new_code_cell(body))
 
@@ -82,11 +93,38 @@ def parse_source(text: str) -> list[nbformat.NotebookNode]:
         if line.startswith("# %%"):
             flush()
             tag = line[4:].strip()
-            kind, lines = ("markdown" if tag == "[markdown]" else "setup" if tag == "setup" else "code"), []
+            name = tag.split(maxsplit=1)[1] if tag.startswith(EXERCISE + " ") else None
+            kind = "markdown" if tag == "[markdown]" else "setup" if tag == "setup" else EXERCISE if name else "code"
+            lines = []
         elif kind is not None:
             lines.append(line)
     flush()
     return cells
+
+
+def exercise_names(nb: nbformat.NotebookNode) -> list[str]:
+    """Names of the exercise cells of a notebook, in order."""
+    return [c.metadata["tfcnn"][EXERCISE] for c in nb.cells if EXERCISE in c.get("metadata", {}).get("tags", [])]
+
+
+def read_solutions(chapter: str) -> dict[str, str]:
+    """``{exercise name: solution code}`` from ``solutions/<chapter>.py`` (empty if there is none)."""
+    path = SOLUTIONS / f"{chapter}.py"
+    if not path.exists():
+        return {}
+    return {c.metadata["tfcnn"][EXERCISE]: c.source for c in parse_source(path.read_text(encoding="utf-8"))
+            if EXERCISE in c.metadata.get("tags", [])}
+
+
+def fill_solutions(nb: nbformat.NotebookNode, solutions: dict[str, str]) -> nbformat.NotebookNode:
+    """Replace every exercise cell's body by its solution (in place); the two sets of names must match."""
+    names = exercise_names(nb)
+    if sorted(names) != sorted(solutions):
+        raise ValueError(f"exercise cells and solutions differ. Received: cells={names}, solutions={sorted(solutions)}")
+    for cell in nb.cells:
+        if EXERCISE in cell.get("metadata", {}).get("tags", []):
+            cell.source = solutions[cell.metadata["tfcnn"][EXERCISE]]
+    return nb
 
 
 def build(src: Path) -> nbformat.NotebookNode:
@@ -128,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("chapters", nargs="*", help="chapter numbers or slugs (default: all sources)")
     p.add_argument("--no-execute", action="store_true", help="write cells without running them")
     p.add_argument("--quick", action="store_true", help="execute with TFCNN_QUICK=1")
+    p.add_argument("--solutions", action="store_true",
+                   help="execute with notebooks/solutions/ filled into the exercise cells; writes nothing")
     args = p.parse_args(argv)
     sources = sorted(SRC.glob("[0-9][0-9]_*.py"))
     if args.chapters:
@@ -139,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     for src in sources:
         start = time.perf_counter()
         nb = build(src)
+        if args.solutions:
+            nb = fill_solutions(nb, read_solutions(src.stem))
         if not args.no_execute:
             from nbclient.exceptions import CellExecutionError
 
@@ -148,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{src.stem}: FAILED\n{str(err)[-3000:]}", file=sys.stderr)
                 status = 1
                 continue
+        if args.solutions:  # stored notebooks are the learner's version: report, write nothing
+            print(f"{src.stem}: ran with solutions {exercise_names(nb)}, {time.perf_counter() - start:.1f}s")
+            continue
         out = HERE / f"{src.stem}.ipynb"
         tmp = out.with_suffix(".ipynb.tmp")
         nbformat.write(nb, tmp)

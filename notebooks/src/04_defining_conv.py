@@ -6,7 +6,9 @@
 # - way 2, slim style: `slim.conv2d(inputs, num_outputs, kernel_size, normalizer_fn=slim.batch_norm, scope=...)`;
 # - way 3, Keras: `Conv2D` → `BatchNormalization` → `Activation` as three layers;
 # - that all three compute the same numbers, and that convolution is image-to-columns plus one matrix multiply
-#   (Im2col实现卷积运算).
+#   (Im2col实现卷积运算);
+# - convolution from scratch, forward *and* backward: naive loops you write yourself → im2col → `tf.nn.conv2d` →
+#   the three styles, each checked against the next with finite differences and `tf.GradientTape`.
 
 # %% setup
 
@@ -127,7 +129,129 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# ## From scratch: naive loops → im2col → `tf.nn.conv2d`, forward and backward
+# `tfcnn.scratch.conv` (NumPy, float64) computes a convolution as a loop over output pixels and as im2col + one
+# matrix product, and it also computes the **backward** pass: given `dy = ∂L/∂y`, the gradients `∂L/∂x`,
+# `∂L/∂kernel` and `∂L/∂bias`. Write the loop version yourself first.
+#
+# ### Exercise 1: the forward pass
+# `x` is `(N, H, W, C)`, `params["kernel"]` `(KH, KW, C, O)` (Keras's layout), `params["bias"]` `(O,)`. With
+# `padding="valid"`, output pixel `(i, j)` of filter `o` is
+# `sum(x[:, i*s : i*s+KH, j*s : j*s+KW, :] * kernel[..., o]) + bias[o]`. Return `(y, cache)`; the cache can be
+# anything your backward pass will need (the grader only looks at `y`).
+
+# %% exercise conv_forward
+def my_conv_forward(x, params, *, stride=1, padding="valid"):
+    """Naive convolution, padding 'valid': loop over output rows, columns and filters."""
+    # TODO: h_out = (H - KH) // stride + 1 (same for w_out); y = zeros (N, h_out, w_out, O);
+    #       fill y[:, i, j, o] with the window sum; add the bias; return y, {"x": x, "params": params, "stride": stride}
+    raise NotImplementedError
+
+
+# %% [markdown]
+# The grader compares your output with `tf.nn.conv2d` on random inputs, strides 1 and 2.
+
+# %%
+from tfcnn.scratch import conv as scratch_conv
+from tfcnn.scratch import gradcheck
+
+rng = np.random.default_rng(0)
+x_c = rng.normal(size=(2, 7, 7, 3))
+p_c = {"kernel": rng.normal(size=(3, 3, 3, 4)), "bias": rng.normal(size=4)}
+
+
+def forward_error(f):
+    return {s: gradcheck.rel_error(f(x_c, p_c, stride=s)[0],
+                                   tf.nn.conv2d(x_c, p_c["kernel"], s, "VALID").numpy() + p_c["bias"]) for s in (1, 2)}
+
+
+conv_forward = gradcheck.grade("conv_forward", my_conv_forward, scratch_conv.conv_forward_naive, forward_error)
+
+# %% [markdown]
+# ### Exercise 2: the backward pass
+# Every window `(i, j)` used `x`'s patch and filter `o` once, weighted by `dy[:, i, j, o]`. So, summing over all
+# windows and filters: `dbias[o] = sum(dy[..., o])`; `dkernel[..., o] += sum_n patch[n] * dy[n, i, j, o]`; and each
+# patch of `dx` gets `kernel[..., o] * dy[n, i, j, o]` added back (overlapping windows add up). Here `cache` is the
+# one `tfcnn.scratch.conv.conv_forward_naive` returns: `cache["xp"]` is the (padded) input, `cache["params"]` the
+# weights, `cache["geo"]["stride"]` the stride pair. Return `(dx, {"kernel": dkernel, "bias": dbias})`.
+
+# %% exercise conv_backward
+def my_conv_backward(dy, cache):
+    """Backward of a 'valid' naive convolution: the same three loops, with += into dx and dkernel."""
+    # TODO: x, kernel, (s, _) = cache["xp"], cache["params"]["kernel"], cache["geo"]["stride"];
+    #       loop over (i, j, o) as in the forward pass and accumulate dx, dkernel; dbias = dy.sum(axis=(0, 1, 2))
+    raise NotImplementedError
+
+
+# %% [markdown]
+# The grader checks your gradients against centred finite differences, for every entry of `x`, `kernel` and `bias`.
+
+# %%
+conv_backward = gradcheck.grade(
+    "conv_backward", my_conv_backward, scratch_conv.conv_backward_naive,
+    lambda f: {f"stride {s} {k}": v for s in (1, 2)
+               for k, v in gradcheck.check_layer(scratch_conv.conv_forward_naive, f, x_c, p_c, stride=s).items()})
+
+# %% [markdown]
+# ### im2col, forward and backward, and the framework
+# The im2col backward pass is the dense layer's two products (`dkernel = colsᵀ·dy`, `dcols = dy·kernelᵀ`) followed
+# by **col2im**, which adds every row of `dcols` back onto the pixels it was copied from. The table checks the
+# naive and im2col versions against finite differences and against `GradientTape` on Keras's `Conv2D` with the
+# same weights, over strides, paddings, dilations and groups.
+
+# %%
+print(inspect.getsource(scratch_conv.col2im))
+
+# %%
+print("| stride | padding | dilation | groups | naive vs im2col | im2col vs finite diff. | im2col vs Keras Conv2D |"
+      "\n|---:|---|---:|---:|---:|---:|---:|")
+x_g = rng.normal(size=(2, 6, 6, 4))
+for s, pad, d, g in [(1, "valid", 1, 1), (2, "same", 1, 1), (1, "same", 2, 1), (1, "valid", 1, 2), (2, "valid", 1, 4)]:
+    p_g = {"kernel": rng.normal(size=(3, 3, 4 // g, 4)), "bias": rng.normal(size=4)}
+    hyper = {"stride": s, "padding": pad, "dilation": d, "groups": g}
+    y1, c1 = scratch_conv.conv_forward_naive(x_g, p_g, **hyper)
+    y2, c2 = scratch_conv.conv_forward_im2col(x_g, p_g, **hyper)
+    dy = rng.normal(size=y1.shape)
+    agree = max(gradcheck.rel_error(a, b) for a, b in [(y1, y2), (scratch_conv.conv_backward_naive(dy, c1)[0],
+                                                                   scratch_conv.conv_backward_im2col(dy, c2)[0])])
+    fd = max(gradcheck.check_layer(scratch_conv.conv_forward_im2col, scratch_conv.conv_backward_im2col, x_g, p_g,
+                                   **hyper).values())
+    layer = keras.layers.Conv2D(4, 3, strides=s, padding=pad, dilation_rate=d, groups=g, dtype="float64")
+    vs_keras = max(gradcheck.compare_with_keras(scratch_conv.conv_forward_im2col, scratch_conv.conv_backward_im2col,
+                                                x_g, p_g, layer, **hyper).values())
+    print(f"| {s} | {pad} | {d} | {g} | {agree:.0e} | {fd:.0e} | {vs_keras:.0e} |")
+    assert agree < 1e-12 and fd < 1e-7 and vs_keras <= 1e-8
+
+# %% [markdown]
+# Finally the three styles: the raw `tf.nn.conv2d`, slim and Keras models above compute the same numbers, so the
+# hand-written backward pass matches `GradientTape` on each of them (float32 here, so about 1e-6).
+
+# %%
+x32 = images.astype("float64")
+p32 = {"kernel": filter_weight.numpy().astype("float64"), "bias": biases.numpy().astype("float64")}
+y_s, cache_s = scratch_conv.conv_forward_im2col(x32, p32, padding="same")
+dy_s = rng.normal(size=y_s.shape)
+dx_s, dp_s = scratch_conv.conv_backward_im2col(dy_s, cache_s)
+filter_var = tf.Variable(filter_weight)
+styles = {"raw tf.nn": (lambda t: raw.conv2d(t, filter_var, biases, strides=1, padding="SAME"), filter_var),
+          "slim": (slim_model, slim_model.get_layer("conv1_conv").kernel),
+          "keras": (keras_model, keras_model.get_layer("conv1_conv").kernel)}
+print("| style | dx rel. error | dkernel rel. error |\n|---|---:|---:|")
+for style, (fn, kernel_var) in styles.items():
+    xt = tf.constant(images)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        out = tf.reduce_sum(fn(xt) * tf.constant(dy_s, tf.float32))
+    gx, gk = tape.gradient(out, [xt, kernel_var])
+    ex, ek = gradcheck.rel_error(dx_s, gx.numpy()), gradcheck.rel_error(dp_s["kernel"], gk.numpy())
+    print(f"| {style} | {ex:.0e} | {ek:.0e} |")
+    assert ex < 1e-5 and ek < 1e-5
+
+# %% [markdown]
 # ## Exercises
 # 1. Redo the first comparison with `strides=2, padding="VALID"`. Which output size do you expect?
 # 2. Use `slim.arg_scope([slim.conv2d], normalizer_fn=slim.batch_norm)` and check that the conv layer loses its bias.
 # 3. For a 224×224×64 input and 3×3×64×64 filters, how big is the im2col matrix? What does that say about memory?
+# 4. Extend your `my_conv_forward` to `padding="same"` and `dilation=2`, and check it with
+#    `gradcheck.check_layer(my_conv_forward, scratch_conv.conv_backward_naive, ...)` (your cache must then match
+#    the library's).

@@ -5,7 +5,9 @@
 # - max pooling and average pooling, computed by hand on the notes' 4×4 example;
 # - how pooling shrinks feature maps (and costs no parameters);
 # - why it helps: a small shift of the input changes a pooled map less than an unpooled one;
-# - overlapping pooling (AlexNet's 3×3 at stride 2) and global average pooling.
+# - overlapping pooling (AlexNet's 3×3 at stride 2) and global average pooling;
+# - that pooling has no parameters but back-propagation still goes *through* it: the notes' claim, corrected with a
+#   computation, and max pooling's backward pass written by you and checked numerically.
 
 # %% setup
 
@@ -108,8 +110,110 @@ print("AlexNet overlap: 55 -> 3x3/2 ->", analysis.conv_output_size(55, 3, 2), "(
       analysis.conv_output_size(55, 2, 2), ")")
 
 # %% [markdown]
+# ## Back-propagation through pooling: the notes' claim, corrected
+# The notes say:
+#
+# > 注意: 池化层是没有参数的,所以进行BP的时候是无关池化层的事情!
+#
+# ("Pooling has no parameters, so back-propagation has nothing to do with the pooling layer.") The first half is
+# true (`count_params() == 0` above). The second is not: every layer *below* a pooling layer gets its gradient
+# *through* it, and the pooling layer decides where it goes. Ask TensorFlow for the gradient of
+# `sum(pool(x) * dy)` with respect to the notes' 4×4 input:
+
+# %%
+from tfcnn.scratch import gradcheck
+from tfcnn.scratch import pool as scratch_pool
+
+x4 = tf.constant(x[None, ..., None].astype("float64"))
+dy4 = tf.constant([[1.0, 2.0], [3.0, 4.0]], tf.float64)[None, ..., None]
+grads = {}
+for kind, tf_pool in (("max", tf.nn.max_pool2d), ("avg", tf.nn.avg_pool2d)):
+    with tf.GradientTape() as tape:
+        tape.watch(x4)
+        out = tf.reduce_sum(tf_pool(x4, 2, 2, "VALID") * dy4)
+    grads[kind] = tape.gradient(out, x4).numpy()[0, ..., 0]
+    print(f"d/dx of sum({kind}_pool(x) * dy), dy = [[1, 2], [3, 4]]:\n", grads[kind])
+assert np.abs(grads["max"]).sum() > 0  # pooling is not transparent to BP: the gradient passes through it
+np.testing.assert_array_equal(grads["max"], [[0, 0, 0, 0], [0, 1, 0, 2], [3, 0, 0, 0], [0, 0, 0, 4]])
+np.testing.assert_array_equal(grads["avg"], np.kron([[1, 2], [3, 4]], np.full((2, 2), 0.25)))
+
+# %% [markdown]
+# Max pooling **routes** each output's gradient to the input that won its window (the arg-max: 6, 8, 3, 4) and
+# gives 0 to the other three; average pooling **spreads** it, ¼ to each. Pooling has nothing to *learn*, but it
+# shapes what everything before it learns. (On a tie, TensorFlow gives the whole gradient to the first maximum in
+# row-major order: the window `[[3, 2], [1, 2]]` is fine, but try `[[1, 1], [5, 6]]` with a 1 in two places.)
+#
+# ### Exercise: write max pooling's backward pass
+# `tfcnn.scratch.pool.max_pool_forward(x, pool_size=2)` returns `(y, cache)`; `cache["argmax"][n, i, j, c]` is the
+# position of the winner inside window `(i, j)`, counted row-major (0…3 for 2×2), `cache["geo"]["kernel"]` the
+# window `(kh, kw)`, `cache["geo"]["stride"]` the stride `(sh, sw)`, `cache["geo"]["x_shape"]` the input's shape
+# and `cache["geo"]["pads"]` the SAME padding `((top, bottom), (left, right))`, all 0 for `"valid"` (window
+# positions count from the padded corner; a padded pixel is -inf, so it never wins). Return `dx` (the input's
+# shape) and `{}` (no parameters).
+
+# %% exercise max_pool_backward
+def my_max_pool_backward(dy, cache):
+    """Send dy[n, i, j, c] to the arg-max of window (i, j); every other input gets 0."""
+    # TODO: dx = zeros of cache["geo"]["x_shape"]; for each (n, i, j, c): a, b = divmod(argmax, kw);
+    #       dx[n, i*sh + a - top, j*sw + b - left, c] += dy[n, i, j, c]  (+=: overlapping windows share winners)
+    raise NotImplementedError
+
+
+# %% [markdown]
+# The grader compares your gradient with centred finite differences `(f(x+h) − f(x−h)) / 2h` on random inputs,
+# for non-overlapping (2×2/2) and overlapping (3×3/2) windows. If your cell is still a TODO, the notebook carries on
+# with the reference `tfcnn.scratch.pool.max_pool_backward`.
+
+# %%
+rng = np.random.default_rng(0)
+x_check = rng.normal(size=(2, 7, 7, 3))
+max_pool_backward = gradcheck.grade(
+    "max_pool_backward", my_max_pool_backward, scratch_pool.max_pool_backward,
+    lambda f: {f"{k}x{k}/2": gradcheck.check_layer(scratch_pool.max_pool_forward, f, x_check,
+                                                   pool_size=k, strides=2)["x"] for k in (2, 3)})
+
+# %% [markdown]
+# Now the same backward pass against TensorFlow's `GradientTape` on Keras's `MaxPooling2D` and
+# `AveragePooling2D` (float64, same input, same upstream gradient), including SAME padding and ties:
+
+# %%
+cases = [("max", 2, 2, "valid"), ("max", 3, 2, "same"), ("max", 3, 1, "valid"), ("avg", 2, 2, "valid"),
+         ("avg", 3, 2, "same")]
+ties = rng.integers(0, 3, size=(2, 6, 6, 2)).astype("float64")  # small integers: many equal maxima
+print("| pooling | window/stride | padding | input | forward rel. error | dx rel. error (vs TF) |\n|---|---|---|---|---:|---:|")
+for kind, k, s, pad in cases:
+    for label, inp in (("random", x_check), ("with ties", ties)):
+        if kind == "avg" and label == "with ties":
+            continue
+        fwd, bwd, layer = ((scratch_pool.max_pool_forward, max_pool_backward, keras.layers.MaxPooling2D)
+                           if kind == "max" else
+                           (scratch_pool.avg_pool_forward, scratch_pool.avg_pool_backward, keras.layers.AveragePooling2D))
+        errors = gradcheck.compare_with_keras(fwd, bwd, inp, None, layer(k, s, pad, dtype="float64"),
+                                              pool_size=k, strides=s, padding=pad)
+        print(f"| {kind} | {k}x{k}/{s} | {pad} | {label} | {errors['y']:.0e} | {errors['x']:.0e} |")
+        assert max(errors.values()) <= 1e-8, errors
+
+# %% [markdown]
+# And the check is not vacuous: a backward pass that forgets the routing (spreading the gradient as if max pooling
+# were average pooling) fails it by many orders of magnitude.
+
+# %%
+def unrouted_backward(dy, cache):
+    geo = cache["geo"]
+    return scratch_pool.avg_pool_backward(dy, {"geo": geo, "counts": np.full(geo["out"], 4.0),
+                                               "padded_shape": cache["padded_shape"]})
+
+
+wrong = gradcheck.check_layer(scratch_pool.max_pool_forward, unrouted_backward, x_check[:, :6, :6])["x"]
+right = gradcheck.check_layer(scratch_pool.max_pool_forward, max_pool_backward, x_check[:, :6, :6])["x"]
+print(f"relative error: routed {right:.1e}, not routed {wrong:.1e}")
+assert right < 1e-7 < 0.1 < wrong
+
+# %% [markdown]
 # ## Exercises
 # 1. Repeat the shift experiment with average pooling. Is it more or less shift-tolerant than max pooling?
 # 2. Replace the 2×2/2 pooling by a 3×3/2 (overlapping) pooling. What happens to the output size and the change?
 # 3. Why does global average pooling let a network accept any input size? Try it on LeNet with
 #    `tfcnn.create_model("lenet", include_top=False, pooling="avg", input_shape=(40, 40, 1))`.
+# 4. Write `avg_pool_backward` yourself (the cache holds `counts`, the number of real pixels in each window) and
+#    check it with `gradcheck.check_layer(scratch_pool.avg_pool_forward, your_function, x_check, padding="same")`.

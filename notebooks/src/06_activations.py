@@ -4,7 +4,9 @@
 # **What you will learn**
 # - why a network needs a non-linearity: without one, any stack of layers is a single linear classifier;
 # - sigmoid, tanh and ReLU and their derivatives (sigmoid's is at most 0.25);
-# - vanishing gradients measured through depth: with sigmoid the first layers of a deep net hardly learn.
+# - vanishing gradients measured through depth: with sigmoid the first layers of a deep net hardly learn;
+# - the derivatives by hand: you write sigmoid's backward pass, then back-propagate through a hand-written chain of
+#   12 layers in NumPy and get TensorFlow's gradients, layer by layer.
 
 # %% setup
 
@@ -90,7 +92,7 @@ data = load_dataset("digits")
 x = data.x_train[:256].reshape(256, -1).astype("float32") / 255.0
 y = data.y_train[:256]
 depth = 12
-norms = {}
+norms, models = {}, {}
 for act in ("sigmoid", "tanh", "relu"):
     keras.utils.set_random_seed(0)
     inputs = h = keras.Input((64,))
@@ -98,6 +100,7 @@ for act in ("sigmoid", "tanh", "relu"):
         # Glorot init for every activation, so only the activation differs.
         h = keras.layers.Dense(64, activation=act, kernel_initializer="glorot_uniform", name=f"fc{i}")(h)
     m = keras.Model(inputs, keras.layers.Dense(10, name="logits")(h))
+    models[act] = m
     with tf.GradientTape() as tape:
         loss = keras.losses.sparse_categorical_crossentropy(y, m(x), from_logits=True)
     grads = tape.gradient(loss, [m.get_layer(f"fc{i}").kernel for i in range(depth)])
@@ -118,7 +121,79 @@ for act, r in ratio.items():
 assert ratio["sigmoid"] < 1e-3 * ratio["relu"], "sigmoid gradients vanish towards the input"
 
 # %% [markdown]
+# ## From scratch: the derivatives by hand
+# `tfcnn.scratch.activations` writes each derivative from the forward *output*, the way frameworks store it:
+# `relu'(x) = 1 if x > 0 else 0`, `tanh'(x) = 1 − t²`, and `sigmoid'(x) = s(1 − s)`, at most ¼ (at `s = ½`).
+
+# %%
+from tfcnn.scratch import activations as scratch_act
+from tfcnn.scratch import dense as scratch_dense
+from tfcnn.scratch import gradcheck, losses
+
+print(inspect.getsource(scratch_act.tanh_backward))
+
+# %% [markdown]
+# ### Exercise: sigmoid's backward pass
+# `cache["y"]` holds the forward output `s = sigmoid(x)`. Return `(dx, {})` with `dx = dy · s(1 − s)`.
+
+# %% exercise sigmoid_backward
+def my_sigmoid_backward(dy, cache):
+    """dL/dx = dL/dy * sigmoid'(x), written with the stored output s."""
+    # TODO: s = cache["y"]; return the product, and {} (no parameters)
+    raise NotImplementedError
+
+
+# %% [markdown]
+# The grader compares your derivative with centred finite differences, on inputs from −8 to 8 (where the
+# sigmoid saturates).
+
+# %%
+x_act = np.random.default_rng(0).uniform(-8, 8, size=(4, 50))
+sigmoid_backward = gradcheck.grade(
+    "sigmoid_backward", my_sigmoid_backward, scratch_act.sigmoid_backward,
+    lambda f: gradcheck.check_layer(scratch_act.sigmoid_forward, f, x_act))
+
+# %% [markdown]
+# ### Vanishing gradients through a hand-written chain
+# Now the 12-layer networks above, in NumPy: the same weights, forward through `dense` and the activation, then
+# backward by hand, one layer at a time from the loss to the input. Each step multiplies by the activation's
+# derivative and by a kernel; with sigmoid, the first factor is ≤ ¼ every time. The hand-written gradients are the
+# ones `GradientTape` gave (the Keras models ran in float32, hence about 1e-6).
+
+# %%
+backward_of = {"sigmoid": sigmoid_backward, "tanh": scratch_act.tanh_backward, "relu": scratch_act.relu_backward}
+x64, hand_norms = x.astype("float64"), {}
+print("| activation | layer 1 gradient norm (by hand) | (GradientTape) | rel. error, all 12 kernels |\n|---|---:|---:|---:|")
+for act, m in models.items():
+    forward = scratch_act.ACTIVATIONS[act][0]
+    layers = [{"kernel": m.get_layer(f"fc{i}").kernel.numpy().astype("float64"),
+               "bias": m.get_layer(f"fc{i}").bias.numpy().astype("float64")} for i in range(depth)]
+    head = {k: v.astype("float64") for k, v in zip(("kernel", "bias"), m.get_layer("logits").get_weights())}
+    h, caches = x64, []
+    for p in layers:  # forward, keeping each layer's cache
+        h, c_dense = scratch_dense.dense_forward(h, p)
+        h, c_act = forward(h)
+        caches.append((c_dense, c_act))
+    logits, c_head = scratch_dense.dense_forward(h, head)
+    loss, c_loss = losses.softmax_cross_entropy_forward(logits, y)
+    d, _ = losses.softmax_cross_entropy_backward(len(y), c_loss)  # Keras's per-sample losses were summed by the tape
+    d, _ = scratch_dense.dense_backward(d, c_head)
+    grads = []
+    for c_dense, c_act in reversed(caches):  # backward: activation, then dense, layer by layer
+        d, _ = backward_of[act](d, c_act)
+        d, g = scratch_dense.dense_backward(d, c_dense)
+        grads.append(g["kernel"])
+    grads = grads[::-1]
+    hand_norms[act] = np.array([np.linalg.norm(g) for g in grads])
+    err = gradcheck.rel_error(hand_norms[act], norms[act])
+    print(f"| {act} | {hand_norms[act][0]:.2e} | {norms[act][0]:.2e} | {err:.0e} |")
+    assert err < 1e-4, (act, err)
+assert hand_norms["sigmoid"][0] / hand_norms["sigmoid"][-1] < 1e-3 * hand_norms["relu"][0] / hand_norms["relu"][-1]
+
+# %% [markdown]
 # ## Exercises
 # 1. Train the moons network with `activation="sigmoid"`. How many epochs does it need to match ReLU?
 # 2. In the depth experiment, use `kernel_initializer="he_normal"` for ReLU. What happens to the ratio?
 # 3. Add `"swish"` to the depth experiment. Does it behave more like ReLU or like sigmoid?
+# 4. In the hand-written chain, print the mean of `s(1 − s)` at each sigmoid layer. How does the product of those
+#    means compare with the measured first-layer / last-layer ratio?
