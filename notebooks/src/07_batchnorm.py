@@ -6,7 +6,9 @@
 #   inference;
 # - the three ways to write it (raw `tf.nn`, slim, Keras) and that they agree;
 # - training the same CNN with and without BN;
-# - MinMax scaling vs standard scaling of the input, the same idea applied once to the data.
+# - MinMax scaling vs standard scaling of the input, the same idea applied once to the data;
+# - BN's backward pass from scratch: you write the compact formula, checked against finite differences, the
+#   step-by-step graph version and Keras's `BatchNormalization` under `GradientTape`.
 
 # %% setup
 
@@ -122,9 +124,74 @@ np.testing.assert_allclose(st[:, varying].mean(0), 0, atol=1e-9)
 np.testing.assert_allclose(st[:, varying].std(0), 1, atol=1e-9)
 
 # %% [markdown]
+# ## From scratch: BN's backward pass
+# In training mode the batch mean and variance depend on every input, so the gradient flows through them too.
+# Walking the graph `μ → x − μ → σ² → 1/σ → x̂ → γx̂ + β` backwards (`tfcnn.scratch.batchnorm.batchnorm_backward_graph`,
+# printed below) and simplifying gives, per channel over the `m` values of the batch:
+#
+# `dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂))`, `dγ = Σ dy · x̂`, `dβ = Σ dy`.
+#
+# The two means are the statistics' share: moving every input moves the mean with it, so `dx` sums to 0; scaling
+# every input scales σ with it, so `dx` is orthogonal to `x̂`. At inference the statistics are constants and
+# `dx = γ · dy / √(moving_variance + ε)`.
+
+# %%
+from tfcnn.scratch import batchnorm as scratch_bn
+from tfcnn.scratch import gradcheck
+
+print(inspect.getsource(scratch_bn.batchnorm_backward_graph))
+
+# %% [markdown]
+# ### Exercise: the compact backward pass (training mode)
+# `cache` holds `xhat` (the normalised input), `inv_std` (`1/σ` per channel), `params["gamma"]` and `axes` (every
+# axis but the channels). Return `(dx, {"gamma": dgamma, "beta": dbeta})`.
+
+# %% exercise batchnorm_backward
+def my_batchnorm_backward(dy, cache):
+    """Training-mode batch norm backward in three lines."""
+    # TODO: axes, xhat, gamma = cache["axes"], cache["xhat"], cache["params"]["gamma"]
+    #       dgamma, dbeta = sums over axes; dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat))
+    raise NotImplementedError
+
+
+# %% [markdown]
+# The grader checks your gradients against finite differences, on a dense `(N, C)` batch and on a conv
+# `(N, H, W, C)` feature map.
+
+# %%
+rng = np.random.default_rng(0)
+bn_params = {"gamma": rng.normal(size=3), "beta": rng.normal(size=3), "moving_mean": rng.normal(size=3),
+             "moving_variance": rng.uniform(0.5, 2, size=3)}
+bn_inputs = {"dense": rng.normal(size=(16, 3)) * 3 + 1, "conv": rng.normal(size=(4, 5, 5, 3))}
+batchnorm_backward = gradcheck.grade(
+    "batchnorm_backward", my_batchnorm_backward, scratch_bn.batchnorm_backward,
+    lambda f: {f"{name} {k}": v for name, xb in bn_inputs.items()
+               for k, v in gradcheck.check_layer(scratch_bn.batchnorm_forward, f, xb, bn_params).items()})
+
+# %% [markdown]
+# Compact, graph and Keras's `BatchNormalization` (float64, the same γ, β and moving statistics copied in, ε = 1e-3)
+# agree in both modes:
+
+# %%
+print("| input | mode | backward | vs finite differences | vs Keras (y, dx, dγ, dβ) |\n|---|---|---|---:|---:|")
+for name, xb in bn_inputs.items():
+    for training in (True, False):
+        for label, bwd in (("yours/compact", batchnorm_backward), ("graph", scratch_bn.batchnorm_backward_graph)):
+            if label == "graph" and not training:
+                continue  # the graph version derives the training-mode gradient
+            fd = max(gradcheck.check_layer(scratch_bn.batchnorm_forward, bwd if training else scratch_bn.batchnorm_backward,
+                                           xb, bn_params, training=training).values())
+            vs = max(gradcheck.compare_with_keras(
+                scratch_bn.batchnorm_forward, bwd if training else scratch_bn.batchnorm_backward, xb, bn_params,
+                keras.layers.BatchNormalization(epsilon=1e-3, dtype="float64"), training=training).values())
+            print(f"| {name} | {'training' if training else 'inference'} | {label} | {fd:.0e} | {vs:.0e} |")
+            assert fd < 1e-7 and vs <= 1e-8
+
+# %% [markdown]
 # ## Exercises
 # 1. Repeat the training comparison with `SGD(0.2)`. Which model still learns?
 # 2. Call `keras_bn(conv, training=True)` ten times and print `moving_mean`. Why does it move towards the batch
 #    mean, and how fast for `momentum=0.9`?
 # 3. Why does a conv layer followed by BN not need a bias? (`tfcnn` drops it: see `conv_bias` in
 #    `tfcnn/layers/_common.py`.)
+# 4. Check numerically that the training-mode `dx` of every channel sums to 0 and is orthogonal to `x̂`. Why must it?

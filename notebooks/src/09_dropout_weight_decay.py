@@ -4,7 +4,9 @@
 # **What you will learn**
 # - what over-fitting looks like: training accuracy reaches 100 % while test accuracy stalls;
 # - two remedies: dropout (randomly silencing units while training) and weight decay (an L2 penalty on weights);
-# - the L1 and L2 norms behind weight decay.
+# - the L1 and L2 norms behind weight decay;
+# - both as gradient terms, from scratch: inverted dropout (you write it) multiplies the gradient by its mask, and
+#   the L2 penalty `(λ/2)‖w‖²` adds `λw`, so an SGD step is `w ← (1 − ηλ)w − η·g`, checked against Keras.
 
 # %% setup
 
@@ -110,7 +112,87 @@ assert abs(trained.mean() - 1.0) < 0.05 and trained.max() == 2.0
 np.testing.assert_array_equal(drop(ones, training=False), ones)
 
 # %% [markdown]
+# ## From scratch: dropout and weight decay as gradient terms
+# ### Exercise: inverted dropout
+# While training, keep each unit with probability `1 − rate` and divide the kept ones by `1 − rate`, so the
+# expected activation is unchanged and inference needs no rescaling. Use the 0/1 `mask` when one is given (the
+# grader gives one), else draw it with `rng.random(x.shape) >= rate`. Store the *scaled* mask in the cache: the
+# backward pass `tfcnn.scratch.dropout.dropout_backward` multiplies `dy` by `cache["mask"]`.
+
+# %% exercise dropout_forward
+def my_dropout_forward(x, *, rate=0.5, training=True, rng=None, mask=None):
+    """Inverted dropout: y = x * mask / (1 - rate) while training, y = x at inference."""
+    # TODO: if not training: return x, {"mask": None}
+    #       draw the mask if none was given; scaled = mask / (1 - rate); return x * scaled, {"mask": scaled}
+    raise NotImplementedError
+
+
+# %% [markdown]
+# The grader compares your output with `x · mask / (1 − rate)`, checks that inference is the identity, and checks
+# the gradient through your cache against finite differences.
+
+# %%
+from tfcnn.scratch import dropout as scratch_dropout
+from tfcnn.scratch import gradcheck, losses
+
+rng = np.random.default_rng(0)
+x_d = rng.normal(size=(8, 20))
+mask_d = rng.random(x_d.shape) >= 0.3
+
+
+def check_dropout(f):
+    y_d, _ = f(x_d, rate=0.3, mask=mask_d)
+    return {"forward": gradcheck.rel_error(y_d, np.where(mask_d, x_d / 0.7, 0)),
+            "inference": gradcheck.rel_error(f(x_d, rate=0.3, training=False)[0], x_d),
+            **gradcheck.check_layer(f, scratch_dropout.dropout_backward, x_d, rate=0.3, mask=mask_d)}
+
+
+dropout_forward = gradcheck.grade("dropout_forward", my_dropout_forward, scratch_dropout.dropout_forward, check_dropout)
+y_big, cache_big = dropout_forward(np.ones(100_000), rate=0.3, rng=np.random.default_rng(1))
+dx_big, _ = scratch_dropout.dropout_backward(np.ones(100_000), cache_big)
+print(f"mean activation kept: {y_big.mean():.3f} (expected 1); units with no gradient: {np.mean(dx_big == 0):.3f} "
+      "(expected 0.3)")
+assert abs(y_big.mean() - 1) < 0.02 and abs(np.mean(dx_big == 0) - 0.3) < 0.01
+
+# %% [markdown]
+# ### Weight decay is a gradient term
+# With the penalty `(λ/2)‖w‖²` added to the loss its gradient `λw` adds to `g = ∂L/∂w`, and one SGD step becomes
+#
+# `w ← w − η(g + λw) = (1 − ηλ)·w − η·g`:
+#
+# every step first **shrinks** the weights by the factor `1 − ηλ` (the "decay"), then follows the data's gradient.
+# Check it on one dense layer, by hand and with Keras (`kernel_regularizer=L2(λ/2)`, since Keras's `L2(l)` is
+# `l·‖w‖²` without the ½), float64, plain SGD:
+
+# %%
+from tfcnn.scratch import dense as scratch_dense
+
+lr, lam = 0.1, 0.05
+x_w, y_w = rng.normal(size=(16, 6)), rng.integers(0, 3, size=16)
+w0 = {"kernel": rng.normal(size=(6, 3)), "bias": np.zeros(3)}
+logits, c_dense = scratch_dense.dense_forward(x_w, w0)
+_, c_loss = losses.softmax_cross_entropy_forward(logits, y_w)
+_, grads = scratch_dense.dense_backward(losses.softmax_cross_entropy_backward(1.0, c_loss)[0], c_dense)
+penalty, penalty_grad = losses.l2_penalty(w0["kernel"], lam)
+by_gradient = w0["kernel"] - lr * (grads["kernel"] + penalty_grad)
+by_decay = (1 - lr * lam) * w0["kernel"] - lr * grads["kernel"]
+
+layer = keras.layers.Dense(3, kernel_regularizer=keras.regularizers.L2(lam / 2), dtype="float64")
+layer.build((None, 6))
+layer.set_weights([w0["kernel"], w0["bias"]])
+with tf.GradientTape() as tape:
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y_w, layer(x_w)) + tf.add_n(layer.losses)
+keras.optimizers.SGD(lr).apply_gradients(zip(tape.gradient(loss, layer.trainable_weights), layer.trainable_weights))
+print("| update | rel. error vs (1 − ηλ)w − ηg |\n|---|---:|")
+for label, w in (("w − η(g + λw), by hand", by_gradient), ("Keras SGD + L2(λ/2)", layer.kernel.numpy())):
+    err = gradcheck.rel_error(w, by_decay)
+    print(f"| {label} | {err:.0e} |")
+    assert err <= 1e-12 if label.endswith("hand") else err <= 1e-8
+print(f"penalty (λ/2)‖w‖² = {penalty:.4f}; Keras's regulariser loss = {float(tf.add_n(layer.losses)):.4f}")
+
+# %% [markdown]
 # ## Exercises
 # 1. Combine dropout and weight decay. Is the result better than either alone?
 # 2. Increase `n_train` to 400. How does the baseline's gap change?
 # 3. Replace `weight_decay` by an L1 penalty (`slim.l1_regularizer`) and count weights with `|w| < 1e-3`.
+# 4. Replace the L2 penalty by `losses.l1_penalty`. What does one step do to a weight of 0.001 when `ηλ = 0.01`?

@@ -4,7 +4,9 @@
 # **What you will learn**
 # - cross-entropy is the negative log-likelihood of the true class under the softmax;
 # - the regression losses L1, L2 and smooth L1 and their gradients (smooth L1 = L2 near zero, L1 far away);
-# - L0, L1 and L2 regularisation, and the sparsity that L1 gives.
+# - L0, L1 and L2 regularisation, and the sparsity that L1 gives;
+# - the gradient `p − y` derived from the likelihood, written by you and checked against finite differences and
+#   `GradientTape`, with the L1, L2 and smooth-L1 gradients beside it.
 
 # %% setup
 
@@ -118,7 +120,68 @@ near_zero = {name: int((np.abs(wts) <= 0.02).sum()) for name, wts in weights.ite
 assert near_zero["L1"] > near_zero["L2"] + 5, near_zero
 
 # %% [markdown]
+# ## From scratch: `dL/dz = p − y`, derived from the likelihood
+# The model says class `k` has probability `p_k = e^{z_k} / Σ_j e^{z_j}`. The likelihood of the true label `y` is
+# `p_y`, and the loss is its negative log: `L = −log p_y = −z_y + log Σ_j e^{z_j}`. Differentiate term by term:
+# `∂(−z_y)/∂z_k = −[k = y]` and `∂ log Σ_j e^{z_j} / ∂z_k = e^{z_k} / Σ_j e^{z_j} = p_k`. So
+#
+# `∂L/∂z_k = p_k − [k = y]`, i.e. `dL/dz = p − onehot(y)`,
+#
+# divided by `N` for the batch mean. The softmax's Jacobian and the log's `1/p` cancel, which is why this pair is
+# always fused (`from_logits=True`).
+#
+# ### Exercise: the cross-entropy backward pass
+# `cache["p"]` holds the softmax probabilities `(N, K)`, `cache["y"]` the one-hot labels. Return
+# `(dlogits, {})` for the **mean** loss, times the upstream gradient `dloss` (1.0 at the top of a network).
+
+# %% exercise cross_entropy_backward
+def my_cross_entropy_backward(dloss, cache):
+    """Gradient of the mean softmax cross-entropy with respect to the logits."""
+    # TODO: p, y = cache["p"], cache["y"]; return dloss * (p - y) / N, {}
+    raise NotImplementedError
+
+
+# %% [markdown]
+# The grader checks your gradient against finite differences of `tfcnn.scratch.losses.softmax_cross_entropy_forward`.
+
+# %%
+from tfcnn.scratch import gradcheck
+from tfcnn.scratch import losses as scratch_losses
+
+rng = np.random.default_rng(0)
+z_ce, y_ce = rng.normal(size=(8, 5)) * 3, rng.integers(0, 5, size=8)
+cross_entropy_backward = gradcheck.grade(
+    "cross_entropy_backward", my_cross_entropy_backward, scratch_losses.softmax_cross_entropy_backward,
+    lambda f: gradcheck.check_layer(lambda z: scratch_losses.softmax_cross_entropy_forward(z, y_ce), f, z_ce))
+
+# %% [markdown]
+# All four losses, each gradient by hand against finite differences and against `GradientTape` on the Keras loss
+# (float64; Keras casts its constants to `floatx`, so it is set to float64 for this cell):
+
+# %%
+keras.backend.set_floatx("float64")
+target = rng.normal(size=(8, 5))
+table = {
+    "cross-entropy": (scratch_losses.softmax_cross_entropy_forward, cross_entropy_backward, y_ce,
+                      keras.losses.SparseCategoricalCrossentropy(from_logits=True)),
+    "L1": (scratch_losses.l1_loss_forward, scratch_losses.l1_loss_backward, target, keras.losses.MeanAbsoluteError()),
+    "L2": (scratch_losses.l2_loss_forward, scratch_losses.l2_loss_backward, target, keras.losses.MeanSquaredError()),
+    "smooth L1": (scratch_losses.smooth_l1_loss_forward, scratch_losses.smooth_l1_loss_backward, target,
+                  keras.losses.Huber(delta=1.0)),
+}
+print("| loss | gradient by hand | vs finite differences | vs Keras (loss, dz) |\n|---|---|---:|---:|")
+formula = {"cross-entropy": "(p − y)/N", "L1": "sign(d)/n", "L2": "2d/n", "smooth L1": "clip(d, −1, 1)/n"}
+for name, (fwd, bwd, tgt, keras_loss) in table.items():
+    fd = gradcheck.check_layer(lambda z, fwd=fwd, tgt=tgt: fwd(z, tgt), bwd, z_ce)["x"]
+    vs = max(gradcheck.compare_with_keras(lambda z, fwd=fwd, tgt=tgt: fwd(z, tgt), bwd, z_ce, None,
+                                          lambda t, k=keras_loss, tgt=tgt: k(tf.constant(tgt), t)).values())
+    print(f"| {name} | {formula[name]} | {fd:.0e} | {vs:.0e} |")
+    assert fd < 1e-7 and vs <= 1e-8
+keras.backend.set_floatx("float32")
+
+# %% [markdown]
 # ## Exercises
 # 1. Change `Huber(delta=1.0)` to `delta=0.5`. Where does the gradient stop growing?
 # 2. Raise the L1 coefficient to 0.5. Which true feature is lost first, and why?
 # 3. Show that for two classes, softmax cross-entropy equals binary cross-entropy on the logit difference.
+# 4. Derive the gradient of binary cross-entropy with a sigmoid output the same way. Which two terms cancel?
