@@ -207,7 +207,7 @@ def unrouted_backward(dy, cache):
 wrong = gradcheck.check_layer(scratch_pool.max_pool_forward, unrouted_backward, x_check[:, :6, :6])["x"]
 right = gradcheck.check_layer(scratch_pool.max_pool_forward, max_pool_backward, x_check[:, :6, :6])["x"]
 print(f"relative error: routed {right:.1e}, not routed {wrong:.1e}")
-assert right < 1e-7 < 0.1 < wrong
+assert right < 1e-7 and wrong > 0.1
 
 # %% [markdown]
 # ## Exercises
