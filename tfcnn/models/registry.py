@@ -17,6 +17,7 @@ import fnmatch
 import importlib
 import pkgutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tfcnn.errors import ModelError
@@ -76,10 +77,9 @@ def _load_families() -> None:
     """Import every public module of ``tfcnn.models`` once: each registers its family."""
     global _loaded
     if not _loaded:
-        import tfcnn.models as package
-
-        for info in pkgutil.iter_modules(package.__path__):
-            if not info.name.startswith("_") and info.name != "registry":
+        # The package's folder, not the package: importing tfcnn.models from here would close a circle.
+        for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+            if not info.name.startswith("_") and info.name not in ("registry", "cards"):
                 importlib.import_module(f"tfcnn.models.{info.name}")
         _loaded = True
 
