@@ -1,5 +1,5 @@
-"""Checks every zoo architecture must pass, shared by the ``test_zoo_*`` files of AlexNet, GoogLeNet,
-Inception v3 and the Residual Attention Network."""
+"""Checks every zoo architecture must pass (the contract suite) and helpers that build Keras references,
+for tests/test_models_contract.py and the family files."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import tfcnn
 from tfcnn._compat import keras
 from tfcnn.models._common import copy_weights
 
-RTOL = 1e-4
+RTOL = 1e-5
 
 
 def randomize_bn(model, seed: int = 0) -> None:
@@ -72,10 +72,37 @@ def assert_trains_one_step(model, num_classes: int, batch: int = 2) -> None:
 
 
 def assert_prunable(model) -> None:
-    """TFMOT accepts the keras-style model: every Conv2D/Dense gets a pruning wrapper."""
-    import tensorflow_model_optimization as tfmot
+    """TFMOT accepts the keras-style model: every Conv2D/Dense gets a pruning wrapper, and the pruned model runs."""
+    from tfcnn._compat import tfmot
 
-    pruned = tfmot.sparsity.keras.prune_low_magnitude(model)
+    pruned = tfmot().sparsity.keras.prune_low_magnitude(model)
     wrapped = {layer.layer.name for layer in pruned.layers if hasattr(layer, "pruning_vars")}
     prunable = {layer.name for layer in model.layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))}
     assert prunable and prunable <= wrapped, sorted(prunable - wrapped)[:5]
+    out = pruned(np.zeros((1, *model.input_shape[1:]), "float32"), training=False)
+    assert all(np.all(np.isfinite(o)) for o in (out if isinstance(out, list) else [out]))
+
+
+def build_keras_reference(name: str, **builder_args):
+    """The Keras Applications model (``weights=None``) that corresponds to tfcnn's ``name`` built with ``builder_args``."""
+    from tfcnn.models._pretrained import keras_counterpart
+
+    app = keras_counterpart(name)
+    kwargs = {"include_top": builder_args.get("include_top", True),
+              "input_shape": tuple(builder_args["input_shape"]) if builder_args.get("input_shape") else None,
+              "classes": builder_args.get("num_classes", 1000), "pooling": builder_args.get("pooling"),
+              "classifier_activation": None, **app.keras_kwargs(builder_args)}
+    return getattr(keras.applications, app.builder)(weights=None, **kwargs)
+
+
+def copy_keras_weights(keras_model, model, name: str) -> int:
+    """Copy a live Keras Applications model into tfcnn's ``name`` model: by the card's name map, or in graph order."""
+    from tfcnn.models._pretrained import apply_weights, keras_counterpart
+
+    app = keras_counterpart(name)
+    source = {layer.name: layer.get_weights() for layer in keras_model.layers if layer.weights}
+    if app.name_map is not None:
+        return apply_weights(model, source, app.name_map, what=f"keras_model={keras_model.name!r}")
+    own = [layer.name for layer in model.layers if layer.weights]
+    assert len(own) == len(source), (len(own), len(source))
+    return apply_weights(model, source, dict(zip(own, source)).get, what=f"keras_model={keras_model.name!r}")

@@ -18,27 +18,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+
+import tfcnn
+from tfcnn import analysis
+from tfcnn._cli import ArgumentParser, run_main
+from tfcnn.errors import UsageError
+from tfcnn.layers import STYLES
 
 PROG = "python -m tfcnn.summary"
 
 
-class UsageError(ValueError):
-    """A bad command line; reported as one line with exit code 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line instead of argparse's usage block
-        raise UsageError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, description="Per-layer shapes, parameters, MACs and receptive fields of a model, "
+    p = ArgumentParser(prog=PROG, description="Per-layer shapes, parameters, MACs and receptive fields of a model, "
                                       "or (--compare) the whole zoo in one table.")
     p.add_argument("models", nargs="*", metavar="MODEL",
                    help="a registered name (see --list); with --compare, the names to compare (default: all)")
     p.add_argument("--input-shape", default=None, metavar="H,W,C", help="analyse at this input (default: the paper's)")
-    p.add_argument("--style", default=None, choices=("keras", "slim", "raw"), help="layer style (default: keras)")
+    p.add_argument("--style", default=None, choices=STYLES, help="layer style (default: keras)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--compare", action="store_true", help="one row per architecture at its default input")
     p.add_argument("--markdown", action="store_true", help="with --compare: a Markdown table")
@@ -71,11 +67,8 @@ def _check_names(names, available) -> None:
                          f"Received: MODEL={unknown[0]!r}")
 
 
-def run(args) -> str:
+def report(args) -> str:
     """Do what the parsed ``args`` ask and return the text to print."""
-    import tfcnn
-    from tfcnn import analysis
-
     available = tfcnn.list_models()
     if args.list:
         return "\n".join(available)
@@ -99,14 +92,8 @@ def run(args) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point; returns the exit code (2 for bad input)."""
-    try:
-        args = build_parser().parse_args(argv)
-        print(run(args))
-    except ValueError as err:  # UsageError and the builders' ValueErrors (input too small...)
-        print(f"{PROG}: error: {' '.join(str(err).split())}", file=sys.stderr)
-        return 2
-    return 0
+    """Command-line entry point; returns the exit code (2 for bad input, one line on stderr)."""
+    return run_main(build_parser(), lambda args: print(report(args)), argv)
 
 
 if __name__ == "__main__":

@@ -195,3 +195,11 @@ def check_rate(argname: str, value) -> None:
     """Raise :class:`ModelError` naming ``argname`` unless ``0 <= value < 1``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
         raise ModelError(f"{argname} must be in [0, 1). Received: {argname}={value!r}")
+
+
+def check_weight_decay(value) -> None:
+    """Raise :class:`ModelError` unless ``weight_decay`` is ``None`` (tfcnn's default) or a number >= 0."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ModelError(f"weight_decay must be None or a number >= 0. Received: weight_decay={value!r}")

@@ -36,6 +36,7 @@ from tfcnn.models._common import (
     begin,
     check_positive,
     check_rate,
+    check_weight_decay,
     finish,
     make_divisible,
     model_input,
@@ -211,6 +212,7 @@ def mobilenet_v1(*, input_shape=None, num_classes=1000, include_top=True, poolin
         >>> small = tfcnn.create_model("mobilenet_v1", alpha=0.25, input_shape=(32, 32, 3), num_classes=10)
     """
     _check_width(alpha, MOBILENET_V1_STEM)
+    check_weight_decay(weight_decay)
     check_positive("depth_multiplier", depth_multiplier, integer=True)
     check_rate("dropout_rate", dropout_rate)
     input_shape, L, plan = begin(mobilenet_v1.config, input_shape=input_shape, num_classes=num_classes,
@@ -264,6 +266,7 @@ def mobilenet_v2(*, input_shape=None, num_classes=1000, include_top=True, poolin
         3538984
     """
     _check_width(alpha, MOBILENET_V2_STEM)
+    check_weight_decay(weight_decay)
     check_rate("dropout_rate", dropout_rate)
     input_shape, L, plan = begin(mobilenet_v2.config, input_shape=input_shape, num_classes=num_classes,
                                  include_top=include_top, pooling=pooling, weights=weights, style=style, alpha=alpha)

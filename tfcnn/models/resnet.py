@@ -39,7 +39,7 @@ Layer names are Keras Applications' (``conv1_conv``, ``conv2_block1_1_conv``,
 
 from __future__ import annotations
 
-from tfcnn.models._common import begin, check_choice, check_positive, finish, model_input, pooled_head
+from tfcnn.models._common import begin, check_weight_decay, check_choice, check_positive, finish, model_input, pooled_head
 from tfcnn.models.cards import KerasCounterpart, renamed
 from tfcnn.models.registry import ModelConfig, register_model
 
@@ -117,6 +117,7 @@ BLOCKS = {"basic": basic_block, "bottleneck": bottleneck_block}
 
 def _resnet(depth, *, config, input_shape, num_classes, include_top, pooling, weights, style, name, variant,
             weight_decay, se_reduction=None):
+    check_weight_decay(weight_decay)
     check_choice("variant", variant, tuple(VARIANTS))
     if se_reduction is not None:
         check_positive("se_reduction", se_reduction, integer=True)

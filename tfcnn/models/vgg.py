@@ -33,7 +33,7 @@ import re
 from tfcnn.layers import slim
 from tfcnn.layers._common import l2
 from tfcnn.layers.raw import activation_fn
-from tfcnn.models._common import begin, check_rate, fc_head, finish, model_input
+from tfcnn.models._common import begin, check_weight_decay, check_rate, fc_head, finish, model_input
 from tfcnn.models.cards import KerasCounterpart
 from tfcnn.models.registry import ModelConfig, register_model
 
@@ -86,6 +86,7 @@ def _vgg_slim(inputs, stages, *, batch_norm, dropout_rate, weight_decay, include
 
 def _vgg(config_letter, *, config, input_shape, num_classes, include_top, pooling, weights, style, name,
          batch_norm, dropout_rate, weight_decay):
+    check_weight_decay(weight_decay)
     check_rate("dropout_rate", dropout_rate)
     input_shape, L, plan = begin(config, input_shape=input_shape, num_classes=num_classes, include_top=include_top,
                                  pooling=pooling, weights=weights, style=style)
