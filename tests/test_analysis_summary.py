@@ -21,12 +21,6 @@ ELEMENTWISE_OPS = ("BiasAdd", "Add", "AddV2", "AddN", "Mul", "MaxPool", "AvgPool
                    "Softmax")
 
 
-def _tfcnn_or_skip(name, **kwargs):
-    if name not in tfcnn.list_models():
-        pytest.skip(f"{name!r} is not registered in tfcnn yet (the zoo is built family by family)")
-    return tfcnn.create_model(name, **kwargs)
-
-
 def _assert_profiler_agrees(model):
     summary = analysis.summarize(model)
     profile = analysis.profile_flops(model)
@@ -46,7 +40,7 @@ def test_summarize_lenet_macs_match_profiler_in_every_style(style):
 
 @pytest.mark.parametrize("name", ["vgg16", "resnet50"])
 def test_summarize_zoo_macs_match_profiler_small_input(name):
-    model = _tfcnn_or_skip(name, input_shape=SMALL)
+    model = tfcnn.create_model(name, input_shape=SMALL)
     summary = _assert_profiler_agrees(model)
     assert summary.total_params == model.count_params()
 
@@ -62,7 +56,7 @@ def test_summarize_keras_mobilenet_v2_depthwise_macs_match_profiler():
 @pytest.mark.parametrize("name,paper_gmacs", [("vgg16", 15.5), ("resnet50", 3.9)])
 def test_summarize_zoo_default_input_matches_profiler_and_paper(name, paper_gmacs):
     # Papers: VGG-16 "15.5 G" (as usually quoted), ResNet-50 "3.8 x 10^9 FLOPs" (multiply-adds, Table 1).
-    model = _tfcnn_or_skip(name)
+    model = tfcnn.create_model(name)
     summary = _assert_profiler_agrees(model)
     assert summary.total_macs / 1e9 == pytest.approx(paper_gmacs, rel=0.04)
 
@@ -134,7 +128,7 @@ def test_receptive_fields_follow_the_stack_arithmetic(source):
     if source == "keras":
         model = keras.applications.VGG16(weights=None, include_top=False, input_shape=SMALL)
     else:
-        model = _tfcnn_or_skip("vgg16", input_shape=SMALL)
+        model = tfcnn.create_model("vgg16", input_shape=SMALL)
     summary = analysis.summarize(model)
     chain = _chain_layers(model)
     assert len(chain) == 13 + 5

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from golden_params import GOLDEN_PARAMS
-from zoo_checks import assert_prunable, assert_styles_agree, assert_trains_one_step
 
 import tfcnn
 from tfcnn._compat import keras
@@ -67,15 +66,6 @@ def test_units_are_pre_activation_bottlenecks(small56):
     assert small56.get_layer("stage2_unit_3_conv").kernel.shape == (1, 1, 128, 512)
     assert small56.get_layer("stage2_unit_shortcut_conv").input is small56.get_layer("stage2_unit_preact_relu").output
     assert "stage2_attention1_pre_1_shortcut_conv" not in {layer.name for layer in small56.layers}
-
-
-def test_attention_styles_agree_and_train():
-    model = assert_styles_agree("attention56", SMALL, num_classes=10)
-    assert_trains_one_step(model, 10)
-
-
-def test_attention_is_prunable(small56):
-    assert_prunable(small56)
 
 
 def test_attention_input_limits():

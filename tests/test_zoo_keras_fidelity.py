@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from golden_params import GOLDEN_PARAMS
-from zoo_checks import randomize_bn, rel_diff
+from zoo_checks import build_keras_reference, copy_keras_weights, randomize_bn, rel_diff
 
 import tfcnn
 from tfcnn.models import _pretrained
@@ -39,13 +39,13 @@ CASES = [
 
 @pytest.mark.parametrize("name, kwargs", CASES)
 def test_keras_weights_give_identical_logits_and_counts(name, kwargs):
-    ref = _pretrained.build_keras_reference(name, **kwargs)
+    ref = build_keras_reference(name, **kwargs)
     model = tfcnn.create_model(name, **kwargs)
     assert model.count_params() == ref.count_params()
     if not kwargs:
         assert model.count_params() == GOLDEN_PARAMS[(name, ())][0]
     randomize_bn(ref)
-    copied = _pretrained.copy_keras_weights(ref, model, name)
+    copied = copy_keras_weights(ref, model, name)
     assert copied == len([layer for layer in ref.layers if layer.weights])  # every Keras weight was used
     x = np.random.default_rng(0).uniform(-1, 1, (1, *model.input_shape[1:])).astype("float32")
     expected, got = ref(x, training=False).numpy(), model(x, training=False).numpy()
@@ -56,9 +56,9 @@ def test_keras_weights_give_identical_logits_and_counts(name, kwargs):
 def test_fidelity_is_not_vacuous_a_wrong_weight_changes_the_logits():
     """The comparison above would notice one mis-mapped layer."""
     kwargs = {"input_shape": (32, 32, 3), "alpha": 0.35, "num_classes": 10}
-    ref = _pretrained.build_keras_reference("mobilenet_v2", **kwargs)
+    ref = build_keras_reference("mobilenet_v2", **kwargs)
     model = tfcnn.create_model("mobilenet_v2", **kwargs)
-    _pretrained.copy_keras_weights(ref, model, "mobilenet_v2")
+    copy_keras_weights(ref, model, "mobilenet_v2")
     kernel = model.get_layer("block3_project_conv")
     kernel.set_weights([w[..., ::-1] for w in kernel.get_weights()])  # permute output channels
     x = np.random.default_rng(0).uniform(-1, 1, (1, 32, 32, 3)).astype("float32")

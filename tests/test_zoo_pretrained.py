@@ -6,7 +6,7 @@ import socket
 
 import numpy as np
 import pytest
-from zoo_checks import randomize_bn, rel_diff
+from zoo_checks import build_keras_reference, randomize_bn, rel_diff
 
 import tfcnn
 from tfcnn.models import _pretrained
@@ -19,7 +19,7 @@ IMAGENET_FILE = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.
 @pytest.fixture(scope="module")
 def keras_h5(tmp_path_factory):
     """A Keras Applications weights file, written as ``keras.applications.MobileNetV2(...).save_weights`` does."""
-    ref = _pretrained.build_keras_reference("mobilenet_v2", **KW)
+    ref = build_keras_reference("mobilenet_v2", **KW)
     randomize_bn(ref)
     path = tmp_path_factory.mktemp("keras") / IMAGENET_FILE
     ref.save_weights(str(path))
@@ -86,6 +86,23 @@ def test_wrong_keras_file_is_refused_naming_weights(keras_h5):
         tfcnn.create_model("mobilenet_v2", weights=str(path), **{**KW, "alpha": 0.5})
 
 
-def test_register_keras_application_rejects_unknown_keras_builders():
-    with pytest.raises(ValueError, match="keras_fn_name"):
-        _pretrained.register_keras_application("x", "NoSuchNet", {})
+def test_a_cached_file_with_the_wrong_hash_is_refused_in_one_line(monkeypatch, tmp_path):
+    name = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    (tmp_path / name).write_bytes(b"not Keras's file")
+    monkeypatch.setattr(_pretrained, "keras_cache_dirs", lambda: [tmp_path])
+    with pytest.raises(_pretrained.PretrainedWeightsUnavailable, match="6d6bbae143d832006294945121d1f1fc") as err:
+        tfcnn.create_model("vgg16", weights="imagenet", include_top=False, input_shape=(32, 32, 3))
+    assert "\n" not in str(err.value) and str(err.value).endswith("Received: weights='imagenet'")
+
+
+def test_tfcnn_offline_answers_false_without_probing(monkeypatch):
+    monkeypatch.setenv("TFCNN_OFFLINE", "1")
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: pytest.fail("must not open a socket"))
+    assert _pretrained.network_reachable() is False
+
+
+def test_the_error_types_are_the_packages_and_still_value_errors():
+    from tfcnn.errors import ModelError, PretrainedWeightsUnavailable
+
+    assert _pretrained.PretrainedWeightsUnavailable is PretrainedWeightsUnavailable
+    assert issubclass(PretrainedWeightsUnavailable, ModelError) and issubclass(ModelError, ValueError)

@@ -36,7 +36,7 @@ widths = googlenet_module.GOOGLENET_MODULES[0][1:]
 def module_3a(reduce: bool):
     inputs = keras.Input((28, 28, 192))
     if reduce:
-        out = googlenet_module.inception_module(L, inputs, widths, name="inception_3a", use_bn=False)
+        out = googlenet_module.inception_module(inputs, L, widths, name="inception_3a", use_bn=False)
     else:
         n1x1, _, n3x3, _, n5x5, _ = widths
         branches = [L.conv_bn(inputs, n1x1, 1, use_bn=False, name="b1"),

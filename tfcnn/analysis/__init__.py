@@ -35,9 +35,9 @@ from tfcnn.analysis.summary import LayerSummary, Summary, summarize
 from tfcnn.models.cards import PublishedError
 
 __all__ = [
+    "PUBLISHED_ERRORS",
     "FlopProfile",
     "LayerSummary",
-    "PUBLISHED_ERRORS",
     "PublishedError",
     "Summary",
     "compare_architectures",

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from tfcnn.errors import UsageError
 
+
 def _positive_int(argname: str, value, *, allow_zero: bool = False) -> int:
     ok = isinstance(value, int) and not isinstance(value, bool) and (value >= 0 if allow_zero else value > 0)
     if not ok:

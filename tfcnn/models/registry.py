@@ -23,7 +23,6 @@ from typing import Any
 from tfcnn.errors import ModelError
 from tfcnn.models.cards import FACTS, ModelCard
 
-
 ModelConfig = ModelCard
 """The name the card had before it held more than defaults; ``tfcnn.ModelConfig`` is public."""
 

@@ -39,7 +39,15 @@ Layer names are Keras Applications' (``conv1_conv``, ``conv2_block1_1_conv``,
 
 from __future__ import annotations
 
-from tfcnn.models._common import begin, check_weight_decay, check_choice, check_positive, finish, model_input, pooled_head
+from tfcnn.models._common import (
+    begin,
+    check_choice,
+    check_positive,
+    check_weight_decay,
+    finish,
+    model_input,
+    pooled_head,
+)
 from tfcnn.models.cards import KerasCounterpart, renamed
 from tfcnn.models.registry import ModelConfig, register_model
 

@@ -33,7 +33,7 @@ import re
 from tfcnn.layers import slim
 from tfcnn.layers._common import l2
 from tfcnn.layers.raw import activation_fn
-from tfcnn.models._common import begin, check_weight_decay, check_rate, fc_head, finish, model_input
+from tfcnn.models._common import begin, check_rate, check_weight_decay, fc_head, finish, model_input
 from tfcnn.models.cards import KerasCounterpart
 from tfcnn.models.registry import ModelConfig, register_model
 
