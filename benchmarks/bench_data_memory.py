@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _photo_folder import write_jpeg_folder  # noqa: E402
-from bench_data_throughput import write_section  # noqa: E402
+from _photo_folder import write_jpeg_folder
+from bench_data_throughput import write_section
 
 SHAPE = (32, 32, 1)
 MARKER = "<!-- bench_data_memory.py results; regenerated -->"
@@ -73,9 +73,9 @@ def run_child(folder: str, cache: str, epochs: int, work: str) -> dict:
 def markdown(rows: list[dict], deltas: dict, epochs: int) -> str:
     from tfcnn._compat import tf
 
-    lines = [MARKER, "", f"Measured by `python benchmarks/bench_data_memory.py` ({os.cpu_count()} CPU threads, "
-             f"TensorFlow {tf.__version__}): LeNet-5 trained {epochs} epochs through `make_pipeline` at 32x32x1 on "
-             "folders of grey JPEGs of 20..160 px (90 % train), one fresh process per row.", "",
+    lines = [MARKER, "", (f"Measured by `python benchmarks/bench_data_memory.py` ({os.cpu_count()} CPU threads, "
+                          f"TensorFlow {tf.__version__}): LeNet-5 trained {epochs} epochs through `make_pipeline` at "
+                          "32x32x1 on folders of grey JPEGs of 20..160 px (90 % train), one fresh process per row."), "",
              "| training images | cache | load s | fit s | peak RSS MB |", "| ---: | --- | ---: | ---: | ---: |"]
     for r in rows:
         lines.append(f"| {r['images']:,} | {r['cache']} | {r['load_s']} | {r['fit_s']} | {r['peak_rss_mb']:,.0f} |")

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _photo_folder import write_jpeg_folder  # noqa: E402
+from _photo_folder import write_jpeg_folder
 
 SHAPE = (96, 96, 3)
 MARKER = "<!-- bench_data_throughput.py results; regenerated -->"
@@ -99,9 +99,9 @@ def measure(n: int, batch: int, repeats: int, work: str) -> dict:
 def markdown(r: dict) -> str:
     from tfcnn._compat import tf
 
-    lines = [MARKER, "", f"Measured by `python benchmarks/bench_data_throughput.py` ({r['cpus']} CPU threads, "
-             f"TensorFlow {tf.__version__}; {r['images']} training images of 20..160 px resized to 96x96x3, "
-             f"batch {r['batch']}, best of {r['repeats']} alternated runs):", "",
+    lines = [MARKER, "", (f"Measured by `python benchmarks/bench_data_throughput.py` ({r['cpus']} CPU threads, "
+                          f"TensorFlow {tf.__version__}; {r['images']} training images of 20..160 px resized to "
+                          f"96x96x3, batch {r['batch']}, best of {r['repeats']} alternated runs):"), "",
              "| source | images/s | x ResNet-18's training rate |", "| --- | ---: | ---: |"]
     for name, rate in r["best"].items():
         ratio = r["ratio"].get(name)

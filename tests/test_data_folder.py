@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tfcnn._compat import tf
 from tfcnn.data import CacheBudget, DatasetError, load_dataset, make_pipeline, shuffle_buffer_size
 from tfcnn.data.decode import resize_image
-from tfcnn._compat import tf
 
 RED = (200, 30, 40)
 
@@ -104,7 +104,7 @@ def test_train_val_test_subfolders_give_three_splits(tmp_path):
                 Image.new("RGB", (8 + k, 9), RED).save(tmp_path / split / label / f"{k}.png")
     data = load_dataset(f"folder:{tmp_path}")
     assert (len(data.x_train), len(data.x_val), len(data.x_test)) == (6, 4, 2)
-    x_tr, _, x_val, y_val = data.validation_split(0.5)
+    x_tr, _, x_val, _y_val = data.validation_split(0.5)
     assert list(x_val) == list(data.x_val) and list(x_tr) == list(data.x_train)  # the folder's own val/, not carved
 
 

@@ -45,7 +45,7 @@ def test_shard_command_writes_records_and_index_and_they_read_back_the_same(tmp_
     a, ya = _all(make_pipeline(records.x_train, records.y_train, (8, 8, 3), batch_size=4, training=False))
     b, yb = _all(make_pipeline(folder.x_train, folder.y_train, (8, 8, 3), batch_size=4, training=False))
     assert np.array_equal(ya, records.y_train)  # the stream's order is its labels' order
-    key = lambda x, y: sorted((int(l), img.tobytes()) for img, l in zip(x, y))  # noqa: E731
+    key = lambda x, y: sorted((int(l), img.tobytes()) for img, l in zip(x, y))
     assert key(a, ya) == key(b, yb)
 
 
@@ -54,7 +54,7 @@ def test_arrays_are_sharded_as_png_and_a_validation_split_streams(tmp_path):
     assert shard_main(["digits", "--out", str(out), "--shards", "4"]) == 0
     data, digits = load_dataset(f"tfrecord:{out}"), load_dataset("digits")
     assert len(data.x_train) == len(digits.x_train) and data.image_shape == (8, 8, 1) and not data.hflip
-    x_tr, y_tr, x_val, y_val = data.validation_split(0.1, seed=0)
+    x_tr, _y_tr, x_val, y_val = data.validation_split(0.1, seed=0)
     assert len(x_val) == len(y_val) == 144 and len(x_tr) + len(x_val) == len(digits.x_train)
     xv, yv = _all(make_pipeline(x_val, y_val, (8, 8, 1), batch_size=64, training=False, cache=False))
     assert np.array_equal(yv, y_val)

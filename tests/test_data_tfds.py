@@ -33,7 +33,7 @@ def test_tfds_is_streamed_not_materialised(monkeypatch):
         assert x.shape == (12, 16, 16, 1) and x.dtype == np.float32
         assert np.array_equal(y.numpy(), data.y_train)  # the stream's order is the labels' order
         # A validation split carved from a stream keeps images and labels together.
-        x_tr, y_tr, x_val, y_val = data.validation_split(0.25, seed=0)
+        x_tr, _y_tr, x_val, y_val = data.validation_split(0.25, seed=0)
         assert isinstance(x_val, StreamSplit) and (len(x_tr), len(x_val)) == (9, 3)
         ds_val = make_pipeline(x_val, y_val, (16, 16, 1), batch_size=12, training=False, cache=False)
         assert np.array_equal(next(iter(ds_val))[1].numpy(), y_val)

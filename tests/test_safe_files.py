@@ -22,7 +22,7 @@ def evil(tmp_path_factory):
     root = tmp_path_factory.mktemp("evil")
     marker = root / "MARKER"
     inputs = keras.Input((16, 16, 1))
-    payload = eval(f"lambda t: (open({str(marker)!r}, 'w').write('ran'), t)[1]")  # noqa: S307  (the attack itself)
+    payload = eval(f"lambda t: (open({str(marker)!r}, 'w').write('ran'), t)[1]")
     x = keras.layers.Lambda(payload, name="payload")(inputs)
     x = keras.layers.Flatten()(x)
     model = keras.Model(inputs, keras.layers.Dense(10, name="logits")(x))

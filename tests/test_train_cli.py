@@ -29,13 +29,15 @@ def _case(tmp_path, case):
         return ["lenet", "--dataset", f"folder:{data}"], "does not exist"
     if case == "empty_folder":
         data.mkdir()
-        return ["lenet", "--dataset", f"folder:{data}"], "no usable images"
-    if case == "mixed_sizes":
-        _images(data, [(8, 8), (9, 9)])
-        return ["lenet", "--dataset", f"folder:{data}"], "mixed sizes"
-    if case == "mixed_channels":
-        _images(data, [(8, 8), (8, 8, 3)])
-        return ["lenet", "--dataset", f"folder:{data}"], "mixed channels"
+        return ["lenet", "--dataset", f"folder:{data}"], "at least 2 classes; found 0"
+    if case == "one_class":
+        _images(data, [(8, 8)])
+        return ["lenet", "--dataset", f"folder:{data}"], "at least 2 classes; found 1"
+    if case == "no_images":
+        for c in ("a", "b"):
+            (data / c).mkdir(parents=True)
+            (data / c / "notes.txt").write_text("not an image")
+        return ["lenet", "--dataset", f"folder:{data}"], "no image files"
     if case == "batch_zero":
         return ["lenet", "--dataset", "digits", "--batch-size", "0"], "--batch-size"
     if case == "batch_negative":
@@ -53,8 +55,18 @@ def _case(tmp_path, case):
     raise AssertionError(case)
 
 
+def test_a_folder_of_mixed_sizes_and_modes_trains(tmp_path):
+    """Photo folders come in many sizes and modes: the pipeline resizes and converts, as Keras's loader does."""
+    _images(tmp_path / "data", [(8, 8), (9, 13), (8, 8, 3), (12, 10, 4)])
+    out = tmp_path / "out"
+    assert train.main(["lenet", "--dataset", f"folder:{tmp_path / 'data'}", "--input-size", "16", "--epochs", "1",
+                       "--val-split", "0.25", "--out", str(out), "--quiet"]) == 0
+    run = runs.RunDir.open(out)
+    assert run.class_names == ["c0", "c1", "c2", "c3"] and run.input_shape == (16, 16, 1)
+
+
 @pytest.mark.parametrize("case", ["unknown_dataset", "unknown_model", "missing_folder", "empty_folder",
-                                  "mixed_sizes", "mixed_channels", "batch_zero", "batch_negative", "lr_zero",
+                                  "one_class", "no_images", "batch_zero", "batch_negative", "lr_zero",
                                   "lr_negative", "input_too_small", "unwritable_out"])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, case):
     argv, words = _case(tmp_path, case)

@@ -10,7 +10,7 @@ import pytest
 
 from tfcnn import train
 from tfcnn._compat import keras, tf
-from tfcnn.models import registry
+from tfcnn.models import cards, registry
 
 FAST = ["--dataset", "digits", "--input-size", "16", "--quiet", "--batch-size", "64"]
 
@@ -65,7 +65,8 @@ def aux_model():
 
     registry.register_model(registry.ModelConfig(
         name="tiny_aux", family="test", input_shape=(16, 16, 1), num_classes=10, min_input_size=8,
-        reference="-", train={"epochs": 1}))(tiny_aux)
+        reference="-", train={"epochs": 1},
+        published_error=cards.PublishedError(None, None, "-", "a test model, never published")))(tiny_aux)
     yield "tiny_aux"
     registry._REGISTRY.pop("tiny_aux", None)
 

@@ -6,8 +6,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import tfcnn
-from tfcnn import viz
 from tfcnn.viz.cli import main as viz_main
 
 

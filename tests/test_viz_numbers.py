@@ -250,11 +250,18 @@ def test_decision_grid_of_a_linear_classifier_is_its_half_plane():
 
 
 def test_compression_plot_places_each_variant_at_its_size_and_accuracy():
+    """One point per variant at (size, accuracy); the legend names each; a family shares a colour."""
     variants = [{"name": "float32", "size": 903488, "accuracy": 0.9795},
-                {"name": "int8", "size": 235488, "accuracy": 0.9790}]
+                {"name": "int8", "size": 235488, "accuracy": 0.9790},
+                {"name": "pruned80_int8", "size": 120000, "accuracy": 0.9750}]
     fig = viz.plot_compression(variants)
-    np.testing.assert_allclose(fig.axes[0].collections[0].get_offsets(), [[903488, 0.9795], [235488, 0.9790]])
-    assert [t.get_text() for t in fig.axes[0].texts] == ["float32", "int8"]
+    ax = fig.axes[0]
+    points = np.concatenate([c.get_offsets() for c in ax.collections])
+    np.testing.assert_allclose(points, [[903488, 0.9795], [235488, 0.9790], [120000, 0.9750]])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["float32", "int8", "pruned80_int8"]
+    colours = [tuple(c.get_facecolor()[0]) for c in ax.collections]
+    assert colours[0] == colours[1] != colours[2]  # post-training vs pruned
+    assert ax.get_xscale() == "log"
     with pytest.raises(ValueError, match="Received: variants\\[0\\]"):
         viz.plot_compression([{"name": "x", "accuracy": 0.5}])
 

@@ -25,9 +25,9 @@ import numpy as np
 from tfcnn import runs
 from tfcnn._cli import ArgumentParser, run_main
 from tfcnn._compat import tf
-from tfcnn.litert import DEFAULT, NO_DELEGATES, interpreter, run
 from tfcnn.data import preprocess
 from tfcnn.errors import CompressError, PredictError, RunDirError
+from tfcnn.litert import DEFAULT, NO_DELEGATES, interpreter, run
 
 PROG = "python -m tfcnn.predict"
 

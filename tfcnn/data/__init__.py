@@ -37,8 +37,16 @@ import re
 
 from tfcnn.data._base import DataSplits, flip_ok, seeded_split
 from tfcnn.data.decode import RESIZE_MODES, resize_image
-from tfcnn.data.pipeline import (CACHE_BUDGET_BYTES, SHUFFLE_BUFFER_BYTES, CacheBudget, augment, choose_input_shape,
-                                 make_pipeline, preprocess, shuffle_buffer_size)
+from tfcnn.data.pipeline import (
+    CACHE_BUDGET_BYTES,
+    SHUFFLE_BUFFER_BYTES,
+    CacheBudget,
+    augment,
+    choose_input_shape,
+    make_pipeline,
+    preprocess,
+    shuffle_buffer_size,
+)
 from tfcnn.data.records import load_tfrecord, shard_inputs, shard_policy, write_shards
 from tfcnn.data.sources import MNIST_T10K, load_digits, load_folder, load_idx, load_mnist_t10k, mnist_t10k_dir, read_idx
 from tfcnn.data.stream import StreamSplit
@@ -47,34 +55,34 @@ from tfcnn.errors import DatasetError
 
 __all__ = [
     "CACHE_BUDGET_BYTES",
-    "CacheBudget",
+    "MNIST_T10K",
     "RESIZE_MODES",
     "SHUFFLE_BUFFER_BYTES",
-    "StreamSplit",
-    "load_tfrecord",
-    "mnist_t10k_dir",
-    "resize_image",
-    "shard_inputs",
-    "shard_policy",
-    "shuffle_buffer_size",
-    "write_shards",
+    "CacheBudget",
     "DataSplits",
     "DatasetError",
+    "StreamSplit",
     "augment",
     "choose_input_shape",
     "flip_ok",
     "load_dataset",
-    "MNIST_T10K",
     "load_digits",
-    "load_mnist_t10k",
     "load_folder",
     "load_idx",
+    "load_mnist_t10k",
     "load_tfds",
+    "load_tfrecord",
     "make_pipeline",
+    "mnist_t10k_dir",
     "network_available",
     "preprocess",
     "read_idx",
+    "resize_image",
     "seeded_split",
+    "shard_inputs",
+    "shard_policy",
+    "shuffle_buffer_size",
+    "write_shards",
 ]
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from tfcnn.data.stream import StreamSplit
 from tfcnn.errors import DatasetError
 
-__all__ = ["DataSplits", "DatasetError", "NO_FLIP", "flip_ok", "seeded_split"]
+__all__ = ["NO_FLIP", "DataSplits", "DatasetError", "flip_ok", "seeded_split"]
 
 
 @dataclasses.dataclass

@@ -142,4 +142,4 @@ def _native_shape(headers) -> tuple[int, int, int]:
         return int(hw[0, 0]), int(hw[0, 1]), channels
     h, w = np.median(hw, axis=0)
     scale = min(1.0, DEFAULT_SIDE_CAP / max(h, w))
-    return max(1, int(round(h * scale))), max(1, int(round(w * scale))), channels
+    return max(1, round(h * scale)), max(1, round(w * scale)), channels

@@ -41,7 +41,7 @@ def _litert(content: bytes, path: str, *, kernels: str = "default"):
     XNNPACK replaces the ops it takes over by one ``DELEGATE`` node, so the op
     list is read from an interpreter without it.
     """
-    from tfcnn.compress import interpreter
+    from tfcnn.litert import interpreter
 
     try:
         if kernels != "reference":

@@ -53,7 +53,7 @@ def parse_size(value, *, argname: str = "size") -> int:
     return size
 
 
-def check_margin(margin) -> float:
+def check_margin(margin, *, argname: str = "arena_margin") -> float:
     """The arena margin as a float in [1, 4].
 
     Raises:
@@ -64,8 +64,8 @@ def check_margin(margin) -> float:
     except (TypeError, ValueError):
         value = float("nan")
     if not (1.0 <= value <= 4.0):
-        raise DeployError(f"arena_margin must be a factor between 1 and 4 (1.1 adds 10 %). "
-                          f"Received: arena_margin={margin!r}")
+        raise DeployError(f"{argname} must be a factor between 1 and 4 (1.1 adds 10 %). "
+                          f"Received: {argname}={margin!r}")
     return value
 
 

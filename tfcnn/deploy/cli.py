@@ -15,6 +15,7 @@ import sys
 
 from tfcnn._cli import ArgumentParser, run_main
 from tfcnn.deploy.api import DEFAULT_DATASET, deploy
+from tfcnn.deploy.budget import check_margin, parse_size
 from tfcnn.deploy.report import kib
 
 
@@ -35,8 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    r = deploy(args.tflite, args.out, name=args.name, arena_margin=args.arena_margin, flash=args.flash,
-               ram=args.ram, dataset=args.dataset)
+    # Checked here first so that the error names the flag the user typed.
+    margin = check_margin(args.arena_margin, argname="--arena-margin")
+    flash = None if args.flash is None else parse_size(args.flash, argname="--flash")
+    ram = None if args.ram is None else parse_size(args.ram, argname="--ram")
+    r = deploy(args.tflite, args.out, name=args.name, arena_margin=margin, flash=flash, ram=ram,
+               dataset=args.dataset)
     b, a = r["budget"], r["arena"]
     verdict = {None: "no budget given", True: "fits", False: "DOES NOT FIT"}[b["fits"]]
     print(f"{args.out}: flash {kib(r['model_bytes'])}, arena {kib(a['recommended'])} "

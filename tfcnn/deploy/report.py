@@ -13,8 +13,13 @@ def _verdict(fits) -> str:
 
 
 def markdown(r: dict) -> str:
-    """The whole report as Markdown."""
-    a, c, b = r["arena"], r["cross_check"], r["budget"]
+    """The whole report as Markdown: budget, arena, ops, cross-check."""
+    lines = _budget(r) + _arena(r) + _ops(r) + _cross_check(r)
+    return "\n".join(lines)
+
+
+def _budget(r: dict) -> list[str]:
+    a, b = r["arena"], r["budget"]
     lines = [
         f"# `{r['name']}` on a microcontroller",
         "",
@@ -35,7 +40,12 @@ def markdown(r: dict) -> str:
         lines += ["", "What would fit (estimates scaled from the measured numbers, see docs/deploy.md):", ""]
         lines += [f"- {s['change']}: flash ≈ {kib(s['estimated_flash'])}, arena ≈ {kib(s['estimated_arena'])}"
                   for s in b["suggestions"]]
-    lines += [
+    return lines
+
+
+def _arena(r: dict) -> list[str]:
+    a = r["arena"]
+    return [
         "",
         "## Tensor arena, measured by TFLM's recording allocator",
         "",
@@ -50,6 +60,11 @@ def markdown(r: dict) -> str:
         "```c",
         f"alignas(16) static uint8_t tensor_arena[{a['recommended']}];",
         "```",
+    ]
+
+
+def _ops(r: dict) -> list[str]:
+    lines = [
         "",
         "## Ops (`op_resolver.h`)",
         "",
@@ -58,7 +73,12 @@ def markdown(r: dict) -> str:
     ]
     lines += [f"| {o['op']} | {o['count']} | `{o['resolver_method']}()` | {', '.join(o['layers'][:4])} |"
               for o in r["ops"]]
-    lines += [
+    return lines
+
+
+def _cross_check(r: dict) -> list[str]:
+    c = r["cross_check"]
+    lines = [
         "",
         "## Cross-check: TFLM against LiteRT",
         "",
@@ -74,7 +94,7 @@ def markdown(r: dict) -> str:
         lines.append(f"| LiteRT default (XNNPACK, as tfcnn.compress measures) | {x['top1_agreement']:.2%} | "
                      f"{x['identical_outputs']:.2%} | {x['max_abs_diff_int8']} |")
     lines.append("")
-    return "\n".join(lines)
+    return lines
 
 
 __all__ = ["kib", "markdown"]

@@ -36,13 +36,12 @@ from typing import Any
 
 import numpy as np
 
-from tfcnn._compat import keras
-from tfcnn.errors import ModelError, PretrainedWeightsUnavailable
+from tfcnn._compat import keras, keras_file_format, load_keras_file
+from tfcnn.errors import ModelError, PretrainedWeightsUnavailable, UnsafeFileError
 from tfcnn.models.cards import KerasCounterpart, ModelCard
 from tfcnn.models.registry import get_config, list_models
 
 NameMap = Callable[[str], "str | None"]
-_H5 = (".h5", ".hdf5")
 
 
 def keras_counterpart(name: str) -> KerasCounterpart:
@@ -111,28 +110,64 @@ def resolve_weights(card: ModelCard, weights, **builder_args) -> WeightsPlan | N
 
 
 def load_weights(model, plan: WeightsPlan | None) -> None:
-    """Load what :func:`resolve_weights` decided into the finished ``model``.
+    """Load what :func:`resolve_weights` decided into the finished ``model``, never running code from the file.
 
-    A ``.h5`` file whose layer names are the model's own is copied by name;
-    otherwise through the Keras name map (or in graph order when Keras numbers
-    its layers). A ``.keras`` file is opened and copied by layer name; anything
-    else goes to ``model.load_weights``.
+    The kind of file is read from its first bytes, not its name:
+
+    * a whole saved model (a zipped ``.keras`` archive, or HDF5 with a
+      ``model_config``) is opened by :func:`tfcnn._compat.load_keras_file`
+      (safe mode: a ``Lambda`` with code is refused) and copied by layer name;
+    * an HDF5 weights file in Keras Applications' layout is read array by
+      array: by name when the names are the model's own, else through the Keras
+      name map (or in graph order when Keras numbers its layers);
+    * anything else (a TF checkpoint, tf_keras's ``.weights.h5`` layout) goes to
+      ``model.load_weights``.
 
     Raises:
-        ModelError: the weights do not fit (the first few layers are named).
+        UnsafeFileError: the file would run code when loaded.
+        ModelError: the file cannot be read, or its weights do not fit (the first few layers are named).
     """
     if plan is None:
         return
-    suffix = plan.path.suffix.lower()
-    if suffix == ".keras":
-        saved = keras.models.load_model(plan.path, compile=False)
-        source = {layer.name: layer.get_weights() for layer in saved.layers if layer.weights}
+    kind = keras_file_format(plan.path) if plan.path.is_file() else "checkpoint"
+    if kind == "keras" or plan.path.suffix.lower() == ".keras" or (kind == "hdf5" and _is_model_h5(plan)):
+        source = {layer.name: layer.get_weights() for layer in _saved_model(plan).layers if layer.weights}
         apply_weights(model, source, lambda n: n, what=plan.what)
-    elif suffix in _H5 and _is_layer_h5(plan.path):
+    elif kind == "hdf5" and _is_layer_h5(plan.path):
         _load_h5(model, read_h5_weights(plan.path), plan)
-    else:  # a TF checkpoint, or tf_keras's own .weights.h5 layout
+    elif kind in ("hdf5", "checkpoint"):  # a TF checkpoint, or tf_keras's own .weights.h5 layout
+        try:
+            model.load_weights(os.fspath(plan.path))
+        except (OSError, ValueError, KeyError) as err:
+            raise ModelError(f"cannot load the weights file ({_first_line(err)}). Received: {plan.what}") from None
+    else:
+        raise ModelError(f"not a weights file: neither HDF5, a zipped .keras model nor a TF checkpoint. "
+                         f"Received: {plan.what}")
 
-        model.load_weights(os.fspath(plan.path))
+
+def _first_line(err: BaseException) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
+def _saved_model(plan: WeightsPlan):
+    """The model saved in ``plan.path``, opened safely; unreadable files become one ModelError."""
+    try:
+        return load_keras_file(plan.path)
+    except UnsafeFileError:
+        raise
+    except (OSError, ValueError) as err:
+        raise ModelError(f"cannot open the saved model ({_first_line(err)}). Received: {plan.what}") from None
+
+
+def _is_model_h5(plan: WeightsPlan) -> bool:
+    """Whether the HDF5 file is a whole saved model (it carries a ``model_config`` that would be deserialised)."""
+    import h5py  # only needed for .h5 files; h5py comes with tf_keras
+
+    try:
+        with h5py.File(plan.path, "r") as f:
+            return "model_config" in f.attrs
+    except OSError as err:
+        raise ModelError(f"cannot read the weights file as HDF5 ({_first_line(err)}). Received: {plan.what}") from None
 
 
 def _is_layer_h5(path) -> bool:
