@@ -30,6 +30,7 @@ Usage::
     python notebooks/_build.py --quick         # execute with TFCNN_QUICK=1 (as CI does)
     python notebooks/_build.py --no-execute    # cells only, no outputs
     python notebooks/_build.py 05 --quick --solutions  # run with the solutions filled in (writes nothing)
+    python notebooks/_build.py 09 --quick --seeds 5    # every check must hold for seeds 0..4 (writes nothing)
 
 Executed notebooks are stored with their outputs (plots included); the build
 fails if one exceeds :data:`MAX_BYTES`.
@@ -65,7 +66,9 @@ from tfcnn import keras, tf
 
 # TFCNN_QUICK=1 (set by CI): small data and few steps, same cells and checks.
 QUICK = os.environ.get("TFCNN_QUICK", "") not in ("", "0")
-keras.utils.set_random_seed(0)
+# TFCNN_SEED (default 0) seeds every experiment: `_build.py NN --seeds 5` reruns a chapter with seeds 0..4.
+SEED = int(os.environ.get("TFCNN_SEED", "0"))
+keras.utils.set_random_seed(SEED)
 plt.rcParams.update({"figure.dpi": 72, "savefig.dpi": 72})
 print(f"tfcnn {tfcnn.__version__} | TensorFlow {tf.__version__} | tf_keras {keras.__version__} | quick mode: {QUICK}")'''
 
@@ -138,12 +141,17 @@ def build(src: Path) -> nbformat.NotebookNode:
     return nb
 
 
-def execute(nb: nbformat.NotebookNode, *, quick: bool, timeout: int = TIMEOUT_S) -> nbformat.NotebookNode:
-    """Run every cell in a fresh ``python3`` kernel with ``notebooks/`` as working directory."""
+def execute(nb: nbformat.NotebookNode, *, quick: bool, timeout: int = TIMEOUT_S,
+            seed: int = 0) -> nbformat.NotebookNode:
+    """Run every cell in a fresh ``python3`` kernel with ``notebooks/`` as working directory.
+
+    ``seed`` becomes ``TFCNN_SEED``, which the set-up cell reads into ``SEED``.
+    """
     from nbclient import NotebookClient
 
-    env_backup = {k: os.environ.get(k) for k in ("TFCNN_QUICK", "MPLBACKEND")}
+    env_backup = {k: os.environ.get(k) for k in ("TFCNN_QUICK", "MPLBACKEND", "TFCNN_SEED")}
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    os.environ["TFCNN_SEED"] = str(seed)
     if quick:
         os.environ["TFCNN_QUICK"] = "1"
     else:
@@ -161,6 +169,26 @@ def execute(nb: nbformat.NotebookNode, *, quick: bool, timeout: int = TIMEOUT_S)
     return nb
 
 
+def sweep_seeds(sources, n: int, *, quick: bool) -> int:
+    """Execute each chapter once per seed (nothing written); 1 if any seed fails a check."""
+    from nbclient.exceptions import CellExecutionError
+
+    status = 0
+    for src in sources:
+        failed = []
+        start = time.perf_counter()
+        for seed in range(n):
+            try:
+                execute(build(src), quick=quick, seed=seed)
+            except CellExecutionError as err:
+                failed.append(seed)
+                print(f"{src.stem} seed {seed}: FAILED\n{str(err)[-1500:]}", file=sys.stderr)
+        status |= bool(failed)
+        print(f"{src.stem}: seeds 0..{n - 1}, {'all passed' if not failed else f'failed: {failed}'}, "
+              f"{time.perf_counter() - start:.1f}s")
+    return status
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python notebooks/_build.py", description=__doc__.split("\n")[0])
     p.add_argument("chapters", nargs="*", help="chapter numbers or slugs (default: all sources)")
@@ -168,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="execute with TFCNN_QUICK=1")
     p.add_argument("--solutions", action="store_true",
                    help="execute with notebooks/solutions/ filled into the exercise cells; writes nothing")
+    p.add_argument("--seeds", type=int, default=0, metavar="N",
+                   help="execute each chapter with TFCNN_SEED=0..N-1 and report which seeds fail; writes nothing")
     args = p.parse_args(argv)
     sources = sorted(SRC.glob("[0-9][0-9]_*.py"))
     if args.chapters:
@@ -175,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         if not sources:
             print(f"{p.prog}: error: no source matches. Received: chapters={args.chapters}", file=sys.stderr)
             return 2
+    if args.seeds:
+        return sweep_seeds(sources, args.seeds, quick=args.quick)
     status = 0
     for src in sources:
         start = time.perf_counter()
