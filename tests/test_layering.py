@@ -25,9 +25,10 @@ FLOORS = {
     "tfcnn.runs": 5,
     "tfcnn.train": 6, "tfcnn.compress": 6, "tfcnn.evaluate": 6, "tfcnn.deploy": 6,
     "tfcnn.predict": 7, "tfcnn.summary": 7, "tfcnn.viz.cli": 7,
+    "tfcnn.compress.cli": 7,  # a command line: it may run tfcnn.deploy after compressing (--mcu)
 }
 
-ALIASES = {"tfcnn.viz.__main__": "tfcnn.viz.cli"}
+ALIASES = {"tfcnn.viz.__main__": "tfcnn.viz.cli", "tfcnn.compress.__main__": "tfcnn.compress.cli"}
 """Modules that belong to another module's room (a ``__main__`` that only runs its command line)."""
 
 

@@ -120,6 +120,28 @@ def test_compress_on_the_run_keeps_accuracy(compressed, test_split):
     assert compressed["variants"]["float32"]["agreement"] > 0.999
 
 
+def test_compress_mcu_exports_the_int8_io_variant_for_a_microcontroller(lenet_run, compressed, test_split, capsys):
+    """``--mcu``: the int8 I/O file as a C array, TFLM's measured arena, checked on the run's whole test split."""
+    from tfcnn.compress.cli import main as compress_main
+
+    capsys.readouterr()
+    assert compress_main([str(lenet_run), "--mcu", "--flash", "1M", "--ram", "256K", "--quiet"]) == 0
+    assert "mcu: flash" in capsys.readouterr().out
+    mcu = lenet_run / "mcu"
+    report = json.loads((mcu / "deploy.json").read_text())
+    assert report["model_bytes"] == (lenet_run / "tflite" / "int8_io.tflite").stat().st_size
+    assert report["cross_check"]["images"] == len(test_split[1].y_test)
+    assert report["cross_check"]["top1_agreement"] >= 0.99 and report["budget"]["fits"] is True
+    assert {"model_data.h", "model_data.cc", "op_resolver.h", "deploy.md"} <= {p.name for p in mcu.iterdir()}
+
+
+def test_compress_refuses_a_budget_without_mcu(lenet_run, capsys):
+    from tfcnn.compress.cli import main as compress_main
+
+    assert compress_main([str(lenet_run), "--ram", "256K"]) == 2
+    assert capsys.readouterr().err.strip().endswith("--ram only applies with --mcu. Received: --ram='256K'")
+
+
 def test_predict_classifies_test_digits_with_the_runs_class_names(lenet_run, compressed, test_split, tmp_path,
                                                                  capsys):
     from tfcnn.predict import main as predict_main

@@ -22,7 +22,6 @@ Command line::
 from __future__ import annotations
 
 from tfcnn.compress._common import CompressError, kernel_sparsity
-from tfcnn.compress.cli import main
 from tfcnn.compress.cluster import cluster_model
 from tfcnn.compress.pipeline import Conversion, Stage, compress, plan
 from tfcnn.compress.prune import apply_pruning, check_m_by_n, parse_sparsity, prune_model, strip
@@ -42,7 +41,6 @@ __all__ = [
     "interpreter",
     "kernel_sparsity",
     "load_model",
-    "main",
     "parse_sparsity",
     "plan",
     "prune_model",

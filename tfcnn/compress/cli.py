@@ -4,12 +4,15 @@
     python -m tfcnn.compress saved_models/lenet --prune 0.8 --qat
     python -m tfcnn.compress saved_models/vgg16 --prune 0.9 --prune-layers dense
     python -m tfcnn.compress saved_models/lenet --all           # everything below in one go
+    python -m tfcnn.compress saved_models/lenet --mcu --flash 1M --ram 256K  # and a microcontroller build
 
 Fine-tuning, int8 calibration and evaluation use the dataset the model was
 trained on (from the run's ``config.json``/``metrics.json``). Files land in
 ``MODEL_DIR/tflite/<variant>.tflite`` (each written atomically and verified
 to load), fine-tuned Keras models in ``MODEL_DIR/compressed/``, and the
-report in ``MODEL_DIR/compression.{json,md,png}``.
+report in ``MODEL_DIR/compression.{json,md,png}``. ``--mcu`` then runs
+:func:`tfcnn.deploy.deploy` on the int8-I/O variant with the run's own test
+images: C sources, the measured tensor arena and the budget in ``MODEL_DIR/mcu/``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from tfcnn.compress import cluster as cluster_mod
 from tfcnn.compress import prune as prune_mod
 from tfcnn.compress import report as report_mod
 from tfcnn.compress.pipeline import compress
+from tfcnn.deploy import budget as deploy_budget
+from tfcnn.deploy.carray import check_name
+from tfcnn.deploy.report import kib
 from tfcnn.errors import CompressError
 from tfcnn.optim import check_lr
 
@@ -48,8 +54,46 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fine-tuning epochs for pruning, clustering and QAT (default: 5, 1 and 1)")
     p.add_argument("--lr", type=float, default=None, help="fine-tuning learning rate (default: the training recipe's)")
     p.add_argument("--latency-images", type=int, default=200, help="test images timed for latency (default 200)")
+    g = p.add_argument_group("microcontroller (TFLM)")
+    g.add_argument("--mcu", action="store_true",
+                   help="also export the int8 I/O variant for TFLM into MODEL_DIR/mcu (implies --int8-io)")
+    g.add_argument("--flash", default=None, help="with --mcu: flash budget, e.g. 1M")
+    g.add_argument("--ram", default=None, help="with --mcu: RAM budget, e.g. 256K")
+    g.add_argument("--arena-margin", default="1.1", help="with --mcu: factor on the measured arena (default 1.1)")
     p.add_argument("--quiet", action="store_true", help="less output")
     return p
+
+
+def _resolve_mcu(args: argparse.Namespace, run: runs.RunDir) -> dict | None:
+    """The microcontroller options, checked before any work, or ``None`` without ``--mcu``."""
+    if not args.mcu:
+        given = [f for f, v in (("--flash", args.flash), ("--ram", args.ram)) if v is not None]
+        if given:
+            raise CompressError(f"{given[0]} only applies with --mcu. Received: {given[0]}="
+                                f"{getattr(args, given[0][2:])!r}")
+        return None
+    return {"name": check_name(run.model_name.replace("-", "_")),
+            "arena_margin": deploy_budget.check_margin(args.arena_margin, argname="--arena-margin"),
+            "flash": None if args.flash is None else deploy_budget.parse_size(args.flash, argname="--flash"),
+            "ram": None if args.ram is None else deploy_budget.parse_size(args.ram, argname="--ram")}
+
+
+def export_mcu(model_dir, mcu: dict, log=print) -> dict:
+    """Run :func:`tfcnn.deploy.deploy` on ``MODEL_DIR/tflite/int8_io.tflite`` with the run's test images."""
+    from pathlib import Path
+
+    from tfcnn.deploy import deploy
+
+    loaded = runs.RunDir.open(model_dir).load()
+    result = deploy(Path(model_dir) / "tflite" / "int8_io.tflite", Path(model_dir) / "mcu", name=mcu["name"],
+                    arena_margin=mcu["arena_margin"], flash=mcu["flash"], ram=mcu["ram"],
+                    images=loaded.test_images(), model=loaded.model)
+    b, a, c = result["budget"], result["arena"], result["cross_check"]
+    verdict = {None: "no budget given", True: "fits", False: "DOES NOT FIT"}[b["fits"]]
+    log(f"{Path(model_dir) / 'mcu'}: flash {kib(result['model_bytes'])}, arena "
+        f"{kib(a['recommended'])}, TFLM/LiteRT top-1 agreement {c['top1_agreement']:.2%} on "
+        f"{c['images']:,} images; {verdict}")
+    return result
 
 
 def resolve(args: argparse.Namespace) -> dict:
@@ -77,9 +121,10 @@ def resolve(args: argparse.Namespace) -> dict:
         check_lr(args.lr, argname="--lr")
     if args.latency_images < 1:
         raise CompressError(f"--latency-images must be >= 1. Received: --latency-images={args.latency_images}")
-    runs.RunDir.open(args.model_dir, argname="MODEL_DIR")  # not a finished run: fail before loading anything
-    return {"model_dir": args.model_dir, "sparsities": sparsities, "prune_layers": args.prune_layers,
-            "clusters": k, "qat": bool(args.qat or args.all), "int8_io": bool(args.int8_io or args.all),
+    run = runs.RunDir.open(args.model_dir, argname="MODEL_DIR")  # not a finished run: fail before loading anything
+    mcu = _resolve_mcu(args, run)
+    return {"mcu": mcu, "model_dir": args.model_dir, "sparsities": sparsities, "prune_layers": args.prune_layers,
+            "clusters": k, "qat": bool(args.qat or args.all), "int8_io": bool(args.int8_io or args.all or mcu),
             "epochs": args.epochs, "lr": args.lr, "latency_images": args.latency_images, "quiet": args.quiet}
 
 
@@ -94,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
                           epochs=opts["epochs"], lr=opts["lr"], latency_images=opts["latency_images"], log=log)
         if not opts["quiet"]:
             print(report_mod.markdown(report))
+        if opts["mcu"]:
+            export_mcu(opts["model_dir"], opts["mcu"], log=print)
 
     return run_main(build_parser(), run, argv)
 
