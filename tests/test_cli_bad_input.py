@@ -129,6 +129,7 @@ CASES = [
     (["summary", "no_such_net"], "unknown model"),
     (["summary", "lenet", "--input-shape", "28x28"], "--input-shape"),
     (["summary", "lenet", "--style", "fancy"], "--style"),
+    (["summary", "lenet", "--input-shape", "100000,100000,1"], "more memory"),
     # deploy
     (["deploy", "{w}/missing.tflite", "--out", "{o}"], "does not exist"),
     (["deploy", "{w}/text.txt", "--out", "{o}"], "flatbuffer"),

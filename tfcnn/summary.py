@@ -22,6 +22,7 @@ import json
 import tfcnn
 from tfcnn import analysis
 from tfcnn._cli import ArgumentParser, run_main
+from tfcnn._compat import tf
 from tfcnn.errors import UsageError
 from tfcnn.layers import STYLES
 
@@ -67,6 +68,16 @@ def _check_names(names, available) -> None:
                          f"Received: MODEL={unknown[0]!r}")
 
 
+def _build(name: str, shape, style: str):
+    """The model at ``shape``; one line when its weights do not fit in memory (a Dense after a huge Flatten)."""
+    try:
+        return tfcnn.create_model(name, input_shape=shape, style=style)
+    except (MemoryError, tf.errors.ResourceExhaustedError):
+        raise UsageError(f"{name} at this input needs more memory for its weights than this machine has (a "
+                         f"classifier after Flatten grows with H x W); try a smaller input. "
+                         f"Received: --input-shape={','.join(map(str, shape))}") from None
+
+
 def report(args) -> str:
     """Do what the parsed ``args`` ask and return the text to print."""
     available = tfcnn.list_models()
@@ -86,7 +97,7 @@ def report(args) -> str:
     if args.markdown:
         raise UsageError("--markdown applies to --compare only. Received: --markdown")
     shape = parse_input_shape(args.input_shape)
-    model = tfcnn.create_model(args.models[0], input_shape=shape, style=args.style or "keras")
+    model = _build(args.models[0], shape, args.style or "keras")
     summary = analysis.summarize(model)
     return json.dumps(summary.to_dict(), indent=2) if args.json else summary.to_text()
 
