@@ -63,7 +63,7 @@ def network_available(host: str | None = None, port: int = 443, timeout: float =
 def _tfds():
     try:
         import tensorflow_datasets as tfds
-    except ImportError as err:  # importlib_resources missing is the usual cause (ECOSYSTEM.md)
+    except ImportError as err:  # importlib_resources missing is the usual cause
         raise DatasetError(f"tensorflow-datasets cannot be imported ({err}); pip install tensorflow-datasets "
                            f"importlib_resources. Received: {err.name!r} missing") from None
     return tfds
