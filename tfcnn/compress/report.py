@@ -10,7 +10,7 @@ HONEST_SPEED = (
     "Unstructured sparsity makes a file smaller only after compression (gzip column) and does not make it faster: "
     "the dense kernels still multiply every zero. The sparse encoding (`*_sparse`, "
     "`Optimize.EXPERIMENTAL_SPARSITY`) shrinks the raw file but runs only without the XNNPACK delegate, which "
-    "makes it slower here. int8 speed-ups depend on the CPU's integer kernels; latencies are medians of single-image "
+    "usually makes it slower (compare the latency column). int8 speed-ups depend on the CPU's integer kernels; latencies are medians of single-image "
     "`invoke()` calls measured in one run."
 )
 
