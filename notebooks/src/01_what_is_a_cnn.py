@@ -5,7 +5,7 @@
 # - how images enter a CNN: a 4-D tensor in **NHWC** order (batch, height, width, channels);
 # - the shape of a CNN: convolution and pooling stages that turn pixels into feature maps, then a classifier;
 # - that the vector just before the classifier *is* the feature the network has learned
-#   (the notes: “卷积神经网络可以看作是一个特征提取器加一个分类器”);
+#   (the notes: “特征提取通常是在输出结果前的一层,FC层,经过这个FC层,卷积特征就会变成一个向量”);
 # - how to build, train and look inside LeNet-5 with `tfcnn` in a few lines.
 
 # %% setup

@@ -13,8 +13,9 @@
 # %% [markdown]
 # ## Linear vs non-linear classifiers on a toy 2-D problem
 # Two interleaved half-moons cannot be separated by a line. The same 2-layer network is trained twice, with a
-# linear "activation" and with ReLU. The notes: “如果不用激活函数，每一层输出都是上层输入的线性函数，无论神经网络有多少层，
-# 输出都是输入的线性组合”.
+# linear "activation" and with ReLU. The notes: “激活函数:增加网络的非线性,进而提升网络的表达能力”. Without
+# one, every layer is an affine map of the layer before, so the whole stack is one affine map, whatever its depth:
+# the boundary it draws is a line.
 
 # %%
 from sklearn.datasets import make_moons

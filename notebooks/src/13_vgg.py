@@ -5,7 +5,7 @@
 # - VGG's recipe (Simonyan & Zisserman, 2014): only 3×3 convolutions (stride 1, SAME) and 2×2 max pools, five
 #   blocks, then FC-4096, FC-4096 and the classifier; configurations A, B, D, E are VGG-11, 13, 16, 19;
 # - why stacked 3×3 convolutions: two have the receptive field of one 5×5 and three of one 7×7, with fewer
-#   parameters and more non-linearities (the notes: “2个3x3的卷积层串联的效果相当于一个5x5的卷积层”);
+#   parameters and more non-linearities (the notes: “通过多个小卷积核来替代一个大卷积核,不仅可以保证感受野的大小不变”);
 # - where VGG-16's 138 million parameters live (the fully connected layers) and where its 15.5 billion MACs are spent
 #   (the convolutions);
 # - the network written as TF-Slim writes it (`slim.repeat` inside `slim.arg_scope`), and that it computes the same

@@ -4,8 +4,7 @@
 # **What you will learn**
 # - why simply stacking more layers stops working: gradients that explode or vanish on their way back through depth,
 #   measured layer by layer;
-# - the skip connection: a block learns a residual `F(x)` and outputs `F(x) + x` (the notes: “残差网络…让网络学习
-#   残差”), so the identity is the easy default and gradients have a short path;
+# - the skip connection: a block learns a residual `F(x)` and outputs `F(x) + x` (the notes: “为什么ResNet的网络结构可以这么深呢?因为引入了跳连的结构。”), so the identity is the easy default and gradients have a short path;
 # - the basic and bottleneck blocks of `tfcnn.models.resnet`, and ResNet-18/50 counted;
 # - a plain and a residual 31-layer network trained side by side on real digits, with the numbers as they come out.
 
