@@ -83,6 +83,12 @@ CASES = [
     (_train("--out", "{w}/text.txt/sub"), "--out"),
     (_train("--out", "{w}/run"), "already holds a finished run"),
     (_train("--out", "/proc/tfcnn-cannot-write-here"), "/proc/tfcnn-cannot-write-here"),
+    # train: transfer learning and image files
+    (_train("--unfreeze-after", "1"), "--unfreeze-after"),
+    (_train("--freeze-backbone", "--unfreeze-after", "0"), "--unfreeze-after"),
+    (_train("--freeze-backbone", "--unfreeze-after", "1"), "--unfreeze-after"),
+    (_train("--resize", "squash"), "--resize"),
+    (_train("--val-split", "1.5"), "--val-split"),
     # train: weights files
     (_train("--input-size", "16", "--weights", "{w}/missing.h5"), "weights"),
     (_train("--input-size", "16", "--weights", "{w}/text.txt"), "weights"),

@@ -51,7 +51,7 @@ def evaluate_run(model_dir: str, *, dataset: str | None = None, data_dir: str | 
         raise DatasetError(f"the model has {classes} outputs but the dataset has {data.num_classes} classes. "
                            f"Received: dataset={data.name!r}")
     ds = make_pipeline(data.x_test, data.y_test, tuple(model.input_shape[1:]), batch_size=batch_size,
-                       training=False, native_shape=data.image_shape, cache=False)
+                       training=False, native_shape=data.image_shape, cache=False, resize=run.resize)
     return evaluate_model(model, ds, data.num_classes), list(data.class_names)
 
 

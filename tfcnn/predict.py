@@ -4,8 +4,9 @@
     python -m tfcnn.predict model.tflite cat.jpg --labels labels.txt --top 3
 
 Each PNG/JPEG/BMP/GIF image is decoded, converted to the model's channel
-count, resized to its input size and scaled to [0, 1] exactly as in training
-(:func:`tfcnn.data.preprocess`); an int8-input model gets the input quantized
+count, fitted to its input size as the run was trained (``--resize`` recorded
+in the run's ``config.json``: centre crop by default, pad or stretch) and
+scaled to [0, 1] (:func:`tfcnn.data.preprocess`); an int8-input model gets the input quantized
 with its scale and zero point, and int8 outputs are dequantized. Class names
 come from ``--labels``, else ``labels.txt`` beside the file (written by
 ``tfcnn.compress``), else the run folder the file sits in (``RUN/tflite/``,
@@ -25,15 +26,17 @@ import numpy as np
 from tfcnn import runs
 from tfcnn._cli import ArgumentParser, run_main
 from tfcnn._compat import tf
-from tfcnn.data import preprocess
+from tfcnn.data import preprocess, resize_image
 from tfcnn.errors import CompressError, PredictError, RunDirError
 from tfcnn.litert import DEFAULT, NO_DELEGATES, interpreter, run
 
 PROG = "python -m tfcnn.predict"
 
 
-def load_image(path: str | os.PathLike, input_shape) -> np.ndarray:
+def load_image(path: str | os.PathLike, input_shape, *, resize: str = "crop") -> np.ndarray:
     """Decode an image file and preprocess it for a model input ``(H, W, C)``: float32 ``[1, H, W, C]``.
+
+    ``resize`` fits an image of another aspect ratio as training did (``'crop'``, ``'pad'``, ``'stretch'``).
 
     Raises:
         PredictError: the file is missing or cannot be decoded as an image.
@@ -51,7 +54,8 @@ def load_image(path: str | os.PathLike, input_shape) -> np.ndarray:
         image = image[..., :3]
     if image.shape[-1] == 2:  # grey + alpha
         image = image[..., :1]
-    return preprocess(image[None], tuple(int(d) for d in input_shape)).numpy()
+    h, w, c = (int(d) for d in input_shape)
+    return preprocess(resize_image(image, (h, w), resize)[None], (h, w, c)).numpy()
 
 
 def class_names(tflite_path: str, labels: str | None = None) -> list[str] | None:
@@ -65,9 +69,16 @@ def class_names(tflite_path: str, labels: str | None = None) -> list[str] | None
     beside = os.path.join(here, runs.LABELS)
     if os.path.isfile(beside):
         return class_names(tflite_path, beside)
+    folder = _run_of(tflite_path)
+    return folder.class_names if folder is not None else None
+
+
+def _run_of(tflite_path: str):
+    """The run folder a ``.tflite`` file sits in (``RUN/`` or ``RUN/tflite/``), or ``None``."""
+    here = os.path.dirname(os.path.abspath(tflite_path))
     folder = os.path.dirname(here) if os.path.basename(here) == runs.TFLITE else here
     try:
-        return runs.RunDir.open(folder).class_names
+        return runs.RunDir.open(folder)
     except RunDirError:
         return None
 
@@ -96,7 +107,9 @@ def predict(tflite_path: str, images: list[str], *, labels: str | None = None, t
     it = _interpreter(tflite_path)
     input_shape = it.get_input_details()[0]["shape"][1:]
     names = class_names(tflite_path, labels)
-    batch = [load_image(p, input_shape) for p in images]  # decode all first: a bad image fails before any output
+    folder = _run_of(tflite_path)
+    resize = folder.resize if folder is not None else "crop"
+    batch = [load_image(p, input_shape, resize=resize) for p in images]  # decode all first: a bad image fails before any output
     results = []
     for path, x in zip(images, batch):
         logits = run(it, x)[0]

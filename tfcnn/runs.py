@@ -77,9 +77,11 @@ K_CLASS_NAMES = "class_names"
 K_BATCH_SIZE = "batch_size"
 K_OPTIMIZER = "optimizer"
 K_LR = "lr"
+K_RESIZE = "resize"                  # how image files of another aspect ratio were fitted: crop, pad, stretch
+K_SKIP_BAD_IMAGES = "skip_bad_images"
 REQUIRED_KEYS = (K_SCHEMA, K_MODEL, K_DATASET, K_SEED, K_INPUT_SHAPE, K_NUM_CLASSES, K_CLASS_NAMES,
                  K_BATCH_SIZE, K_OPTIMIZER, K_LR)
-DATASET_OPTIONS = (K_HOLDOUT, K_DATA_DIR, K_MANUAL_DIR)
+DATASET_OPTIONS = (K_HOLDOUT, K_DATA_DIR, K_MANUAL_DIR, K_SKIP_BAD_IMAGES)
 """Loader options recorded in ``config.json`` and passed back to ``tfcnn.data.load_dataset``."""
 
 
@@ -237,6 +239,11 @@ class RunDir:
         return tuple(int(d) for d in self.config[K_INPUT_SHAPE])
 
     @property
+    def resize(self) -> str:
+        """How the run fitted image files of another aspect ratio to its input (``'crop'`` for runs that predate it)."""
+        return str(self.config.get(K_RESIZE) or "crop")
+
+    @property
     def fine_tuning(self) -> dict:
         """What the run trained with, for fine-tuning after compression: ``batch_size``, ``optimizer``, ``lr``."""
         c = self.config
@@ -345,7 +352,8 @@ class LoadedRun:
         if indices is not None:
             x, y = x[indices], y[indices]
         return make_pipeline(x, y, self.input_shape, batch_size=batch_size or self.run.fine_tuning["batch_size"],
-                             training=training, seed=seed, native_shape=self.data.image_shape, cache=False)
+                             training=training, seed=seed, native_shape=self.data.image_shape, cache=False,
+                             resize=self.run.resize)
 
     def _images(self, split: str, indices=None) -> np.ndarray:
         batches = [x.numpy() for x, _ in self.pipeline(split, batch_size=256, indices=indices)]

@@ -21,18 +21,20 @@ from tfcnn.analysis import summarize
 from tfcnn.data import choose_input_shape, load_dataset, make_pipeline
 from tfcnn.errors import DatasetError, TrainingDiverged, UsageError
 from tfcnn.metrics import evaluate_model
-from tfcnn.models.registry import create_model, get_config
+from tfcnn.models import create_transfer_model
+from tfcnn.models.registry import get_config
 from tfcnn.optim import make_optimizer, make_schedule
 from tfcnn.train import callbacks as cb
 from tfcnn.train import distribute, recipes, surgery
-from tfcnn.train.options import TrainOptions, TrainRequest, check_out, resolve
+from tfcnn.train.options import FINETUNE_LR_FACTOR, TrainOptions, TrainRequest, check_out, fit_batch_to_data, resolve
 
 AUX_LOSS_WEIGHT = 0.3
 """GoogLeNet's auxiliary classifiers count 0.3 each in the training loss (Szegedy et al. 2015, sec. 5)."""
 
 RESUME_KEYS = ("model", "style", "dataset_used", "input_shape", "num_classes", "optimizer", "mixed_precision",
                "freeze_backbone", "weights", "seed", "epochs", "batch_size", "lr", "momentum", "schedule",
-               "weight_decay", "label_smoothing", "dropout", "augment", "val_split", "holdout", "checkpoint_every")
+               "weight_decay", "label_smoothing", "dropout", "augment", "val_split", "holdout", "checkpoint_every",
+               "unfreeze_after", "resize")
 """What a resumed run must agree on: what the checkpoint holds, and every option that shapes the rest of the
 run (a changed ``--lr`` or ``--epochs`` would otherwise be ignored by the restored optimizer and schedule while
 ``config.json`` recorded the new value)."""
@@ -48,6 +50,8 @@ class _Prepared:
     train_ds: object
     val_ds: object
     config: dict
+    strategy: object = None
+    steps_per_epoch: int = 0
 
 
 def train(request: TrainRequest, log=print, callbacks=()) -> dict:
@@ -99,15 +103,19 @@ def load_data(request: TrainRequest, log):
     default, fallback = recipes.default_dataset(request.model)
     spec = request.dataset or default
     kwargs = {"seed": request.seed, "holdout": request.tuned.get("holdout"), "data_dir": request.data_dir,
-              "manual_dir": request.manual_dir}
+              "manual_dir": request.manual_dir, "skip_bad_images": request.skip_bad_images}
     try:
-        return load_dataset(spec, **kwargs)
+        data = load_dataset(spec, **kwargs)
     except DatasetError as err:
         if request.dataset or not fallback:
             raise
         reason = str(err).split(" Received:")[0]
         log(f"dataset {spec!r} is not available: {reason}. Using {fallback!r} instead.")
-        return load_dataset(fallback, **kwargs)
+        data = load_dataset(fallback, **kwargs)
+    if data.skipped:
+        log(f"--skip-bad-images: left out {data.skipped} file{'s' * (data.skipped != 1)} that could not be decoded "
+            f"(first: {', '.join(data.skipped_paths[:3])})")
+    return data
 
 
 def _prepare(request: TrainRequest, strategy, policy: str, log) -> _Prepared:
@@ -123,46 +131,61 @@ def _prepare(request: TrainRequest, strategy, policy: str, log) -> _Prepared:
         why = "--input-size" if "input_size" in request.tuned else f"the {request.model} recipe for {data.name}"
     log(f"{request.model} on {data.name}: input {'x'.join(map(str, input_shape))} ({why})")
 
-    x_train, y_train, x_val, y_val = data.x_train, data.y_train, data.x_test, data.y_test
-    validation = "test split"
-    if opts.val_split:
-        x_train, y_train, x_val, y_val = data.validation_split(opts.val_split, seed=request.seed)
-        validation = f"{opts.val_split:.0%} of the training split"
+    x_train, y_train, x_val, y_val = data.x_train, data.y_train, None, None
+    validation = "none (--val-split 0)"
+    if data.x_val is not None or opts.val_split:
+        x_train, y_train, x_val, y_val = data.validation_split(opts.val_split or 0.1, seed=request.seed)
+        validation = ("the dataset's own validation split" if data.x_val is not None else
+                      f"{opts.val_split:.0%} of the training split (seeded, stratified)")
+    opts = fit_batch_to_data(opts, len(y_train), log)
+    steps = math.ceil(len(y_train) / opts.batch_size)
     with strategy.scope():
-        model = _build_and_compile(opts, input_shape, data.num_classes, policy, steps=math.ceil(len(y_train) /
-                                                                                               opts.batch_size))
+        model, plan = _build(opts, input_shape, data.num_classes, policy)
+        _compile(model, opts, lr=opts.lr, total_steps=steps * _frozen_epochs(opts))
+    if opts.weights is not None:
+        log(f"--weights: {plan.reason}")
     _advise_on_speed(opts, model, log)
     n_out = len(model.outputs)
     one_hot = data.num_classes if opts.label_smoothing else None
     pipe = {"input_shape": input_shape, "batch_size": opts.batch_size, "seed": request.seed,
-            "native_shape": data.image_shape, "num_outputs": n_out, "num_classes": one_hot}
+            "native_shape": data.image_shape, "num_outputs": n_out, "num_classes": one_hot, "resize": opts.resize,
+            "cache_dir": os.path.join(request.out, runs.RESUME)}
     train_ds = make_pipeline(x_train, y_train, training=True, augment_images=bool(opts.augment), hflip=data.hflip,
                              **pipe)
-    val_ds = make_pipeline(x_val, y_val, training=False, **pipe)
     shard = tf.data.Options()
     shard.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    val_ds = None if y_val is None else make_pipeline(x_val, y_val, training=False, **pipe).with_options(shard)
     config_json = run_config(opts, data, input_shape=input_shape, why=why, validation=validation, policy=policy,
                              replicas=strategy.num_replicas_in_sync, n_out=n_out, train_images=len(y_train),
-                             val_images=len(y_val))
-    return _Prepared(opts, data, model, train_ds.with_options(shard), val_ds.with_options(shard), config_json)
+                             val_images=0 if y_val is None else len(y_val), classifier=plan.classifier)
+    return _Prepared(opts, data, model, train_ds.with_options(shard), val_ds, config_json, strategy, steps)
 
 
-def _build_and_compile(opts: TrainOptions, input_shape, num_classes: int, policy: str, *, steps: int):
+def _frozen_epochs(opts: TrainOptions) -> int:
+    """Epochs of the first phase: all of them, or ``--unfreeze-after``'s N."""
+    return opts.unfreeze_after or opts.epochs
+
+
+def _build(opts: TrainOptions, input_shape, num_classes: int, policy: str):
+    """The model as the options ask (pretrained backbone, new classifier, frozen, L2), and its TransferPlan."""
     config = get_config(opts.model)
-    kwargs = {"input_shape": input_shape, "num_classes": num_classes, "style": opts.style, "weights": opts.weights}
-    if opts.dropout is not None:
-        kwargs["dropout_rate"] = opts.dropout
+    kwargs = {"input_shape": input_shape, "num_classes": num_classes, "style": opts.style, "weights": opts.weights,
+              "dropout_rate": opts.dropout}
     if opts.weight_decay and "weight_decay" in config.options:
         kwargs["weight_decay"] = opts.weight_decay
-    model = create_model(opts.model, **kwargs)
+    model, plan = create_transfer_model(opts.model, **kwargs)
     if policy != "float32":
         model = surgery.float32_outputs(model)
     if opts.freeze_backbone:
         surgery.freeze_backbone(model)
     if opts.weight_decay and "weight_decay" not in config.options:
         surgery.add_weight_decay(model, opts.weight_decay)
+    return model, plan
+
+
+def _compile(model, opts: TrainOptions, *, lr: float, total_steps: int) -> None:
     n_out = len(model.outputs)
-    schedule = make_schedule(opts.schedule, opts.lr, steps * opts.epochs)
+    schedule = make_schedule(opts.schedule, lr, total_steps)
     loss = (keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=opts.label_smoothing)
             if opts.label_smoothing else keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.compile(
@@ -171,7 +194,6 @@ def _build_and_compile(opts: TrainOptions, input_shape, num_classes: int, policy
         loss_weights=[1.0] + [AUX_LOSS_WEIGHT] * (n_out - 1) if n_out > 1 else None,
         metrics=[["accuracy"]] + [[] for _ in range(n_out - 1)] if n_out > 1 else ["accuracy"],
         jit_compile=bool(opts.jit))
-    return model
 
 
 def _advise_on_speed(opts: TrainOptions, model, log) -> None:
@@ -191,7 +213,7 @@ def _advise_on_speed(opts: TrainOptions, model, log) -> None:
 
 
 def run_config(opts: TrainOptions, data, *, input_shape, why, validation, policy, replicas, n_out,
-               train_images, val_images) -> dict:
+               train_images, val_images, classifier="random") -> dict:
     """The ``config.json`` of a run: the schema's keys (:mod:`tfcnn.runs`) and every resolved option."""
     r = opts.request
     return {
@@ -203,6 +225,8 @@ def run_config(opts: TrainOptions, data, *, input_shape, why, validation, policy
         "val_images": val_images, "test_images": len(data.y_test), "policy": policy, "replicas": replicas,
         "aux_outputs": n_out - 1, "aux_loss_weight": AUX_LOSS_WEIGHT if n_out > 1 else None,
         **opts.tunables(), "explicit": sorted(r.tuned), "weights": r.weights, "freeze_backbone": r.freeze_backbone,
+        "unfreeze_after": r.unfreeze_after, "finetune_lr": opts.lr * FINETUNE_LR_FACTOR if r.unfreeze_after else None,
+        "classifier": classifier, runs.K_RESIZE: opts.resize, runs.K_SKIP_BAD_IMAGES: r.skip_bad_images,
         "deterministic": r.deterministic, "mixed_precision": r.mixed_precision, "jit": r.jit, "strategy": r.strategy,
         "checkpoint_every": r.checkpoint_every, "out": r.out, "versions": _versions(),
         "argv": list(r.argv) if r.argv is not None else None,
@@ -240,7 +264,22 @@ def _fit(p: _Prepared, run: runs.RunDir, log, extra_callbacks) -> cb.RunHistory:
     callbacks = [guard, history, backup, *cb.tensorboard(run.file(runs.LOGS)), *extra_callbacks]
     # A progress bar only where a person watches: piped output gets tfcnn's one line per epoch alone.
     bar = not opts.quiet and sys.stdout.isatty()
-    p.model.fit(p.train_ds, validation_data=p.val_ds, epochs=opts.epochs, callbacks=callbacks, verbose=int(bar))
+    first = _frozen_epochs(opts)
+    p.model.fit(p.train_ds, validation_data=p.val_ds, epochs=first, callbacks=callbacks, verbose=int(bar))
+    if first < opts.epochs and guard.where is None:
+        # The second phase: a fresh compile (new trainable set, new optimizer) and a backup of its own, so a
+        # resumed run replays phase one from its last checkpoint (no epoch left: nothing runs) and continues here.
+        n = surgery.unfreeze(p.model)
+        log(f"epoch {first + 1}: unfreezing {n} layers (BatchNorm stays in inference mode); "
+            f"learning rate {opts.lr * FINETUNE_LR_FACTOR:g}")
+        with p.strategy.scope():
+            _compile(p.model, opts, lr=opts.lr * FINETUNE_LR_FACTOR,
+                     total_steps=p.steps_per_epoch * (opts.epochs - first))
+        backup = cb.GuardedBackup(os.path.join(state, "backup-finetune"), save_freq=opts.checkpoint_every or "epoch",
+                                  guard=guard)
+        callbacks = [guard, history, backup, *cb.tensorboard(run.file(runs.LOGS)), *extra_callbacks]
+        p.model.fit(p.train_ds, validation_data=p.val_ds, initial_epoch=first, epochs=opts.epochs,
+                    callbacks=callbacks, verbose=int(bar))
     history.finish()
     if guard.where is not None:
         epoch, batch = guard.where
@@ -258,7 +297,7 @@ def _fit_and_publish(p: _Prepared, run: runs.RunDir, log, extra_callbacks) -> di
     opts, data = p.opts, p.data
     infer = surgery.inference_model(p.model)
     test_ds = make_pipeline(data.x_test, data.y_test, p.config[runs.K_INPUT_SHAPE], batch_size=opts.batch_size,
-                            training=False, native_shape=data.image_shape)
+                            training=False, native_shape=data.image_shape, resize=opts.resize, cache=False)
     result = evaluate_model(infer, test_ds, data.num_classes)
     metrics = _metrics(p, infer, result, history)
     curves, title = history.history(), f"{opts.model} on {data.name}"

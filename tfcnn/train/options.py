@@ -20,6 +20,7 @@ from types import MappingProxyType
 import numpy as np
 
 from tfcnn._cli import ArgumentParser
+from tfcnn.data import RESIZE_MODES
 from tfcnn.errors import UsageError
 from tfcnn.layers import STYLES
 from tfcnn.models.registry import get_config, list_models
@@ -28,10 +29,14 @@ from tfcnn.train import recipes
 
 PROG = "python -m tfcnn.train"
 STRATEGIES = ("default", "mirrored", "multi_worker")
+MIN_STEPS_PER_EPOCH = 10
+"""A recipe's batch size is lowered (one line in the log) when it would leave fewer steps than this per epoch."""
+FINETUNE_LR_FACTOR = 0.1
+"""``--unfreeze-after``: the whole network fine-tunes at this fraction of the learning rate."""
 
 DEFAULTS = MappingProxyType({
     "epochs": 10, "batch_size": 32, "optimizer": "adam", "lr": 1e-3, "momentum": 0.9, "schedule": "constant",
-    "weight_decay": 0.0, "dropout": None, "label_smoothing": 0.0, "augment": False, "val_split": 0.0,
+    "weight_decay": 0.0, "dropout": None, "label_smoothing": 0.0, "augment": False, "val_split": 0.1,
     "input_size": None, "holdout": None,
 })
 """Used when neither a flag nor the model's recipe gives a value."""
@@ -51,18 +56,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="registered model name (see tfcnn.list_models())")
     g = p.add_argument_group("data")
     g.add_argument("--dataset", default=None,
-                   help="digits | mnist-t10k | idx:DIR | folder:DIR | a tensorflow-datasets name (mnist, cifar10...); "
+                   help="digits | mnist-t10k | idx:DIR | folder:DIR | tfrecord:DIR | a tensorflow-datasets name (mnist, cifar10...); "
                         "default: the model's (lenet: mnist, falling back to the bundled mnist-t10k)")
     g.add_argument("--data-dir", default=None, help="TFDS data directory (default $TFDS_DATA_DIR or ~/tensorflow_datasets)")
     g.add_argument("--manual-dir", default=None, help="folder with a tfds dataset's original files, to build it offline")
     g.add_argument("--holdout", type=float, default=None,
                    help="test fraction carved (seeded) from a dataset with a single split, e.g. idx:DIR of t10k only")
     g.add_argument("--val-split", type=float, default=None,
-                   help="validation fraction taken from the training split (default: validate on the test split)")
+                   help="validation fraction carved (seeded, stratified) from the training split, so the test split "
+                        "is used once, at the end (default 0.1; 0: no validation); a folder's own val/ wins")
     g.add_argument("--input-size", type=int, default=None,
                    help="square input side; default: the dataset's size, or the smallest the model accepts")
     g.add_argument("--augment", action="store_true", default=None,
                    help="random padded crop, and horizontal flip where it keeps the label")
+    g.add_argument("--resize", choices=RESIZE_MODES, default=None,
+                   help="image files of another aspect ratio: crop the centre (default, as Keras's "
+                        "crop_to_aspect_ratio), pad, or stretch; recorded and reused by evaluate, compress, predict")
+    g.add_argument("--skip-bad-images", action="store_true",
+                   help="leave out files that cannot be decoded (counted and named in the log) instead of stopping")
+    g.add_argument("--strict-batch-size", action="store_true",
+                   help="stop instead of lowering a recipe's batch size that leaves fewer than "
+                        f"{MIN_STEPS_PER_EPOCH} steps per epoch")
     g = p.add_argument_group("optimisation")
     g.add_argument("--epochs", type=int, default=None, help="number of epochs")
     g.add_argument("--batch-size", type=int, default=None, help="global batch size (split across replicas)")
@@ -78,7 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--style", choices=STYLES, default=None, help="layer style the model is built with (default keras)")
     g.add_argument("--weights", default=None, help="initial weights: 'imagenet' or a weights file (default: random)")
     g.add_argument("--freeze-backbone", action="store_true", default=None,
-                   help="train only the classifier head (fine-tuning a pretrained model)")
+                   help="train only the classifier (BatchNorm in inference mode); with --weights, the classifier is "
+                        "new whenever the file's does not fit the dataset's classes")
+    g.add_argument("--unfreeze-after", type=int, default=None, metavar="N",
+                   help=f"with --freeze-backbone: after N epochs train every layer but BatchNorm at "
+                        f"{FINETUNE_LR_FACTOR:g} x the learning rate")
     g = p.add_argument_group("run")
     g.add_argument("--seed", type=int, default=None, help="seed of weights, splits, shuffling and augmentation (0)")
     g.add_argument("--deterministic", action="store_true", default=None,
@@ -114,6 +132,10 @@ class TrainRequest:
     style: str = "keras"
     weights: str | None = None
     freeze_backbone: bool = False
+    unfreeze_after: int | None = None
+    resize: str = "crop"
+    skip_bad_images: bool = False
+    strict_batch_size: bool = False
     seed: int = 0
     deterministic: bool = False
     mixed_precision: bool = False
@@ -174,11 +196,21 @@ def resolve_options(args: argparse.Namespace, *, argv=None) -> TrainRequest:
     if tuned.get("dropout") is not None and "dropout_rate" not in config.options:
         raise UsageError(f"{args.model} has no dropout option. Received: --dropout={tuned['dropout']}")
     validate(tuned)
+    unfreeze = getattr(args, "unfreeze_after", None)
+    if unfreeze is not None and not args.freeze_backbone:
+        raise UsageError(f"--unfreeze-after needs --freeze-backbone (it ends the frozen phase). "
+                         f"Received: --unfreeze-after={unfreeze}")
+    if unfreeze is not None and (unfreeze <= 0 or (tuned.get("epochs") is not None and unfreeze >= tuned["epochs"])):
+        raise UsageError(f"--unfreeze-after must be a positive int smaller than --epochs. "
+                         f"Received: --unfreeze-after={unfreeze}")
     if args.checkpoint_every is not None and args.checkpoint_every <= 0:
         raise UsageError(f"--checkpoint-every must be a positive int. Received: --checkpoint-every={args.checkpoint_every}")
     request = TrainRequest(
         model=args.model, dataset=args.dataset, tuned=tuned, data_dir=args.data_dir, manual_dir=args.manual_dir,
         style=args.style or "keras", weights=args.weights, freeze_backbone=bool(args.freeze_backbone),
+        unfreeze_after=unfreeze, resize=getattr(args, "resize", None) or "crop",
+        skip_bad_images=bool(getattr(args, "skip_bad_images", False)),
+        strict_batch_size=bool(getattr(args, "strict_batch_size", False)),
         seed=args.seed if args.seed is not None else 0, deterministic=bool(args.deterministic),
         mixed_precision=bool(args.mixed_precision), jit=bool(args.jit), strategy=args.strategy or "default",
         checkpoint_every=args.checkpoint_every, restart=bool(args.restart),
@@ -197,7 +229,34 @@ def resolve(request: TrainRequest, dataset_used: str) -> TrainOptions:
     recipe = recipes.recipe(request.model, dataset_used)
     values = {k: request.tuned.get(k, recipe.get(k, DEFAULTS[k])) for k in TUNABLE}
     validate(values)
+    if request.unfreeze_after is not None and request.unfreeze_after >= values["epochs"]:
+        raise UsageError(f"--unfreeze-after must be smaller than the number of epochs ({values['epochs']}). "
+                         f"Received: --unfreeze-after={request.unfreeze_after}")
     return TrainOptions(request=request, dataset_used=dataset_used, **values)
+
+
+def fit_batch_to_data(opts: TrainOptions, train_images: int, log) -> TrainOptions:
+    """``opts`` with the recipe's batch size lowered so an epoch has at least :data:`MIN_STEPS_PER_EPOCH` steps.
+
+    A batch size given with ``--batch-size`` is the user's and is kept; with
+    ``--strict-batch-size`` a recipe's that does not fit stops the run instead.
+
+    Raises:
+        UsageError: ``--strict-batch-size`` and too few steps per epoch.
+    """
+    steps = math.ceil(train_images / opts.batch_size)
+    if steps >= MIN_STEPS_PER_EPOCH or "batch_size" in opts.request.tuned:
+        return opts
+    smaller = max(1, train_images // MIN_STEPS_PER_EPOCH)
+    if smaller == opts.batch_size:
+        return opts
+    what = (f"the {opts.model} recipe's batch size {opts.batch_size} leaves {steps} step{'s' * (steps != 1)} per "
+            f"epoch on {train_images} training images")
+    if opts.request.strict_batch_size:
+        raise UsageError(f"{what}; give --batch-size (e.g. {smaller}) or drop --strict-batch-size. "
+                         f"Received: --strict-batch-size")
+    log(f"{what}: using batch size {smaller} ({math.ceil(train_images / smaller)} steps); --batch-size sets it")
+    return dataclasses.replace(opts, batch_size=smaller)
 
 
 def validate(values: dict) -> None:

@@ -1,4 +1,4 @@
-"""Changes the trainer makes to a built model: float32 outputs, a frozen backbone, an L2 penalty."""
+"""Changes the trainer makes to a built model: float32 outputs, a frozen (then unfrozen) backbone, an L2 penalty."""
 
 from __future__ import annotations
 
@@ -16,16 +16,52 @@ def float32_outputs(model):
     return keras.Model(model.inputs, outputs if len(outputs) > 1 else outputs[0], name=model.name)
 
 
+def classifier_layers(model) -> list[str]:
+    """The layers that produce the model's outputs: from each output back to the first layer with weights.
+
+    A float32 ``Activation`` added by :func:`float32_outputs` has no weights, so
+    the ``logits`` Dense behind it is the classifier.
+    """
+    names = []
+    for out in model.outputs:
+        layer = out.node.layer
+        while not layer.weights and layer.inbound_nodes and layer.inbound_nodes[0].inbound_layers:
+            inbound = layer.inbound_nodes[0].inbound_layers
+            layer = inbound[0] if isinstance(inbound, list) else inbound
+        names.append(layer.name)
+    return names
+
+
 def freeze_backbone(model) -> int:
-    """Make every layer untrainable except the ones that produce the model's outputs (the classifier).
+    """Make every layer untrainable except the classifier(s) (see :func:`classifier_layers`).
+
+    A frozen ``BatchNormalization`` runs in inference mode in tf_keras: it
+    normalises with its moving statistics and does not update them.
 
     Returns:
         The number of layers left trainable.
     """
-    heads = set(model.output_names)
+    heads = set(classifier_layers(model))
     for layer in model.layers:
         layer.trainable = layer.name in heads
     return len(heads)
+
+
+def unfreeze(model) -> int:
+    """Make every layer trainable again, except ``BatchNormalization`` (kept frozen, in inference mode).
+
+    Keras's transfer-learning guide keeps BN in inference mode while
+    fine-tuning, so a few small batches of new data do not overwrite the
+    statistics learnt on the large dataset.
+
+    Returns:
+        The number of layers made trainable.
+    """
+    n = 0
+    for layer in model.layers:
+        layer.trainable = not isinstance(layer, keras.layers.BatchNormalization)
+        n += layer.trainable
+    return n
 
 
 def add_weight_decay(model, weight_decay: float) -> None:
