@@ -84,5 +84,9 @@ def test_two_local_workers_finish_a_multi_worker_run(tmp_path):
     metrics = json.loads((tmp_path / "worker0" / "metrics.json").read_text())
     assert metrics["epochs"] == 1 and json.loads((tmp_path / "worker0" / "config.json").read_text())["replicas"] == 2
     assert not (tmp_path / "worker1").exists()  # only the chief writes artefacts
+    sharding = json.loads((tmp_path / "worker0" / "config.json").read_text())["input_sharding"]
+    train_images = json.loads((tmp_path / "worker0" / "config.json").read_text())["train_images"]
+    # digits are arrays, not files: each worker read every second example, and the run says so
+    assert sharding == {"policy": "data", "workers": 2, "this_worker_images": -(-train_images // 2)}
     finals = [next(line for line in o.splitlines() if line.startswith("epoch 1/1")) for o in outputs]
     assert finals[0].split()[:6] == finals[1].split()[:6]  # both workers saw the same synchronised training

@@ -57,6 +57,16 @@ def is_chief(strategy) -> bool:
                                              "chief" not in resolver.cluster_spec().as_dict())
 
 
+def worker_of(strategy) -> tuple[int, int]:
+    """``(number of workers, this worker's index)`` of a multi-worker cluster; ``(1, 0)`` on one machine."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return 1, 0
+    spec = resolver.cluster_spec().as_dict()
+    tasks = [(kind, i) for kind in ("chief", "worker") for i in range(len(spec.get(kind, [])))]
+    return len(tasks), tasks.index((resolver.task_type, int(resolver.task_id)))
+
+
 def mixed_policy_name() -> str:
     """``mixed_float16`` on a GPU, ``mixed_bfloat16`` on a CPU (bfloat16 keeps float32's range)."""
     return "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"

@@ -18,7 +18,7 @@ import numpy as np
 from tfcnn import _io, runs, viz
 from tfcnn._compat import keras, tf
 from tfcnn.analysis import summarize
-from tfcnn.data import choose_input_shape, load_dataset, make_pipeline
+from tfcnn.data import choose_input_shape, load_dataset, make_pipeline, shard_inputs
 from tfcnn.errors import DatasetError, TrainingDiverged, UsageError
 from tfcnn.metrics import evaluate_model
 from tfcnn.models import create_transfer_model
@@ -139,6 +139,10 @@ def _prepare(request: TrainRequest, strategy, policy: str, log) -> _Prepared:
                       f"{opts.val_split:.0%} of the training split (seeded, stratified)")
     opts = fit_batch_to_data(opts, len(y_train), log)
     steps = math.ceil(len(y_train) / opts.batch_size)
+    # Each worker of a cluster reads only its part: by TFRecord file when there are enough files, else by example.
+    workers, index = distribute.worker_of(strategy)
+    n_train = len(y_train)
+    x_train, y_train, sharding = shard_inputs(x_train, y_train, num_workers=workers, worker_index=index)
     with strategy.scope():
         model, plan = _build(opts, input_shape, data.num_classes, policy)
         _compile(model, opts, lr=opts.lr, total_steps=steps * _frozen_epochs(opts))
@@ -154,11 +158,15 @@ def _prepare(request: TrainRequest, strategy, policy: str, log) -> _Prepared:
                              **pipe)
     shard = tf.data.Options()
     shard.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    own = tf.data.Options()  # already this worker's part: no further auto-sharding
+    own.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
     val_ds = None if y_val is None else make_pipeline(x_val, y_val, training=False, **pipe).with_options(shard)
     config_json = run_config(opts, data, input_shape=input_shape, why=why, validation=validation, policy=policy,
-                             replicas=strategy.num_replicas_in_sync, n_out=n_out, train_images=len(y_train),
+                             replicas=strategy.num_replicas_in_sync, n_out=n_out, train_images=n_train,
                              val_images=0 if y_val is None else len(y_val), classifier=plan.classifier)
-    return _Prepared(opts, data, model, train_ds.with_options(shard), val_ds, config_json, strategy, steps)
+    config_json["input_sharding"] = {"policy": sharding, "workers": workers, "this_worker_images": len(y_train)}
+    train_ds = train_ds.with_options(own if sharding != "off" else shard)
+    return _Prepared(opts, data, model, train_ds, val_ds, config_json, strategy, steps)
 
 
 def _frozen_epochs(opts: TrainOptions) -> int:
