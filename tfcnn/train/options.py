@@ -54,6 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "out take the model's recipe for the dataset (tfcnn.train.recipes).",
         epilog=f"models: {', '.join(list_models())}")
     p.add_argument("model", help="registered model name (see tfcnn.list_models())")
+    _data_flags(p)
+    _optimisation_flags(p)
+    _model_flags(p)
+    _run_flags(p)
+    return p
+
+
+def _data_flags(p) -> None:
     g = p.add_argument_group("data")
     g.add_argument("--dataset", default=None,
                    help="digits | mnist-t10k | idx:DIR | folder:DIR | tfrecord:DIR | a tensorflow-datasets name (mnist, cifar10...); "
@@ -77,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--strict-batch-size", action="store_true",
                    help="stop instead of lowering a recipe's batch size that leaves fewer than "
                         f"{MIN_STEPS_PER_EPOCH} steps per epoch")
+
+
+def _optimisation_flags(p) -> None:
     g = p.add_argument_group("optimisation")
     g.add_argument("--epochs", type=int, default=None, help="number of epochs")
     g.add_argument("--batch-size", type=int, default=None, help="global batch size (split across replicas)")
@@ -88,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--weight-decay", type=float, default=None, help="L2 coefficient: loss += wd * sum(kernel**2)")
     g.add_argument("--dropout", type=float, default=None, help="dropout rate of the model's head")
     g.add_argument("--label-smoothing", type=float, default=None, help="label smoothing of the cross-entropy")
+
+
+def _model_flags(p) -> None:
     g = p.add_argument_group("model")
     g.add_argument("--style", choices=STYLES, default=None, help="layer style the model is built with (default keras)")
     g.add_argument("--weights", default=None, help="initial weights: 'imagenet' or a weights file (default: random)")
@@ -97,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--unfreeze-after", type=int, default=None, metavar="N",
                    help=f"with --freeze-backbone: after N epochs train every layer but BatchNorm at "
                         f"{FINETUNE_LR_FACTOR:g} x the learning rate")
+
+
+def _run_flags(p) -> None:
     g = p.add_argument_group("run")
     g.add_argument("--seed", type=int, default=None, help="seed of weights, splits, shuffling and augmentation (0)")
     g.add_argument("--deterministic", action="store_true", default=None,
@@ -112,7 +129,6 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--overwrite", action="store_true", help="replace a finished run already in --out")
     g.add_argument("--out", default=None, help="output folder (default: saved_models/<model>)")
     g.add_argument("--quiet", action="store_true", help="no progress bar; one summary line per epoch")
-    return p
 
 
 # ---------------------------------------------------------------------------------------- the request
