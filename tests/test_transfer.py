@@ -215,3 +215,26 @@ def test_skip_bad_images_leaves_out_broken_files_and_says_how_many(tmp_path, cap
                        "--skip-bad-images", "--out", str(out), "--quiet"]) == 0
     assert "left out 1 file that could not be decoded (first: " in capsys.readouterr().out
     assert json.loads((out / "config.json").read_text())["skip_bad_images"] is True
+
+
+def test_compress_and_predict_work_on_a_photo_folder_run(tmp_path, capsys):
+    """Colour photos of mixed sizes into a grey 16x16 LeNet: compression calibrates, fine-tunes and tests on the
+    run's own preprocessing (files decoded, converted, fitted with the recorded --resize)."""
+    from tfcnn.compress.cli import main as compress_main
+    from tfcnn.predict import main as predict_main
+
+    photos = _photo_folder(tmp_path / "photos", n_per_class=15, classes=3)
+    out = tmp_path / "run"
+    assert train.main(["lenet", "--dataset", f"folder:{photos}", "--epochs", "3", "--input-size", "16",
+                       "--resize", "stretch", "--out", str(out), "--quiet"]) == 0
+    assert compress_main([str(out), "--quiet"]) == 0
+    report = json.loads((out / "compression.json").read_text())
+    metrics = json.loads((out / "metrics.json").read_text())
+    # the same test files, preprocessed the same way: compress measures the accuracy training measured
+    assert report["test_images"] == metrics["test_images"] and report["input_shape"] == [16, 16, 1]
+    assert report["keras_accuracy"] == pytest.approx(metrics["test_accuracy"])
+    assert report["variants"]["int8"]["agreement"] >= 0.75  # int8 calibrated on the run's own training files
+    capsys.readouterr()
+    image = str(next((photos / "class1").glob("*.jpg")))
+    assert predict_main([str(out / runs.TFLITE / "int8.tflite"), image]) == 0
+    assert capsys.readouterr().out.split(": ")[1].split()[0] in {"class0", "class1", "class2"}
