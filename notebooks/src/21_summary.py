@@ -90,8 +90,15 @@ ax.grid(alpha=0.3)
 plt.show()
 best = {y: min(e for n, e in points.items() if years[n] <= y) for y in sorted(set(years.values()))}
 print("best single-model top-1 error so far, by year:", best)
-assert all(b <= a for a, b in zip(list(best.values()), list(best.values())[1:]))
+assert best[2012] > best[2013] > best[2014] > best[2015] > best[2017]  # a new best each year it was sought
+assert points["mobilenet_v2"] > best[2017]  # the 2018 entry is not the most accurate: it was built to be cheap
 assert points["alexnet"] - best[2017] > 20
+print("✓ the best error fell from one year to the next until 2017; MobileNet v2 (2018) trades accuracy for cost")
+
+# %% [markdown]
+# The best published error fell every year in which a more accurate network appeared, from AlexNet's 40.7 % in
+# 2012 to the Residual Attention Network's 19.5 % in 2017. The 2018 point does not move the frontier: MobileNet v2
+# aims at the other axis of chapter 17's plot, cost, with 28.0 % error at a twentieth of ResNet-50's MACs.
 
 # %% [markdown]
 # ## Where to go from here

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 from tfcnn._compat import tf
 from tfcnn.analysis.summary import _resolve_model
@@ -73,8 +74,14 @@ def profile_flops(model, input_shape: tuple[int, int, int] | None = None) -> Flo
     # freezing VGG-16's 138 M weights takes a minute, so the traced graph is profiled as it is.
     builder = tf.compat.v1.profiler.ProfileOptionBuilder
     options = builder(builder.float_operation()).with_empty_output().build()
-    result = tf.compat.v1.profiler.profile(graph=concrete.graph, run_meta=tf.compat.v1.RunMetadata(), cmd="op",
-                                           options=options)
+    tf_log = logging.getLogger("tensorflow")
+    level = tf_log.level
+    tf_log.setLevel(logging.ERROR)  # the v1 profiler warns that its own helpers are deprecated
+    try:
+        result = tf.compat.v1.profiler.profile(graph=concrete.graph, run_meta=tf.compat.v1.RunMetadata(), cmd="op",
+                                               options=options)
+    finally:
+        tf_log.setLevel(level)
     # The "op" view is a chain (each op type is the only child of the previous one), not a flat list.
     by_op, stack = {}, list(result.children)
     while stack:

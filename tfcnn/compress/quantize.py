@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfcnn._compat import keras, tf
+from tfcnn._compat import keras, quiet_native_stderr, tf
 from tfcnn.compress._common import CompressError, compile_for_fine_tuning, tfmot
 
 PTQ_MODES = ("float32", "dynamic_range", "float16", "int8", "int8_per_tensor", "int8_io")
@@ -79,7 +79,8 @@ def to_tflite(model, mode: str = "float32", *, representative: np.ndarray | None
         if mode == "int8_io":
             converter.inference_input_type = tf.int8
             converter.inference_output_type = tf.int8
-    return converter.convert()
+    with quiet_native_stderr():  # the converter's MLIR and flatbuffer chatter ("fully_quantize: 0, ...")
+        return converter.convert()
 
 
 def quantizable_layers(model) -> list[str]:
