@@ -87,13 +87,15 @@ for ax, (title, m) in zip(axes, (("dense", model), ("80 % pruned", pruned["0.8"]
     w = m.get_layer("fc1").kernel.numpy().ravel()
     ax.hist(w[w != 0], bins=80, color="tab:blue")
     ax.set_title(f"fc1, {title}: {np.mean(w == 0):.0%} zeros (not drawn)", fontsize=9)
+    ax.set_xlabel("weight value")
     ax.set_yscale("log")
+axes[0].set_ylabel("count (log scale)")
 plt.show()
 fig, axes = plt.subplots(1, 2, figsize=(9, 2.6))
 for ax, name in zip(axes, ("0.8", "2:4")):
     block = pruned[name].get_layer("fc1").kernel.numpy()[:32, :48] != 0
     ax.imshow(block, cmap="gray_r", interpolation="nearest", aspect="auto")
-    ax.set_title(f"fc1 kernel[:32, :48] != 0, {name}", fontsize=9)
+    ax.set_title(f"fc1 kernel[:32, :48], {name}: black = kept, white = zero", fontsize=9)
     ax.set_xlabel("output unit")
     ax.set_ylabel("input (groups of 4)")
 plt.show()
