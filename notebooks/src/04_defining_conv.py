@@ -34,6 +34,39 @@ y_raw = raw.conv2d(images, filter_weight, biases, strides=1, padding="SAME")
 print("output:", y_raw.shape)
 
 # %% [markdown]
+# ## Convolution or cross-correlation? (卷积与互相关)
+# The notes define the operation precisely: “卷积:对图像和滤波矩阵(卷积核)做互相关运算(对应元素相乘再求和)的操作。”
+# (section 卷积的定义和使用). In signal processing, the *convolution* of an image $I$ with a kernel $K$ flips the
+# kernel,
+# $$(I * K)[i, j] = \sum_{m, n} I[i - m,\, j - n]\, K[m, n],$$
+# while *cross-correlation* slides it as it is,
+# $$(I \star K)[i, j] = \sum_{m, n} I[i + m,\, j + n]\, K[m, n].$$
+# What CNNs call convolution, `tf.nn.conv2d` included, is the second. SciPy has both, so one asymmetric kernel on a
+# real digit settles it:
+
+# %%
+from scipy.signal import convolve2d, correlate2d
+
+digit = images[0, :, :, 0].astype("float64")
+kernel = np.array([[1.0, 2.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, -3.0]])  # no symmetry: a flip changes it
+tf_out = tf.nn.conv2d(digit[None, :, :, None], kernel[:, :, None, None], strides=1, padding="VALID")[0, :, :, 0]
+print(f"max |tf.nn.conv2d - correlate2d|            = {np.abs(tf_out - correlate2d(digit, kernel, 'valid')).max():.1e}")
+print(f"max |tf.nn.conv2d - convolve2d|             = {np.abs(tf_out - convolve2d(digit, kernel, 'valid')).max():.3f}")
+print(f"max |tf.nn.conv2d - convolve2d(flipped K)| = "
+      f"{np.abs(tf_out - convolve2d(digit, kernel[::-1, ::-1], 'valid')).max():.1e}")
+np.testing.assert_allclose(tf_out, correlate2d(digit, kernel, "valid"), atol=1e-12)
+np.testing.assert_allclose(tf_out, convolve2d(digit, kernel[::-1, ::-1], "valid"), atol=1e-12)
+assert np.abs(tf_out - convolve2d(digit, kernel, "valid")).max() > 0.1
+print("✓ tf.nn.conv2d is cross-correlation: it equals a true convolution with the kernel flipped")
+
+# %% [markdown]
+# The notes are right, and the difference does not matter for learning: the kernel is learned, so a network that
+# needs the flipped kernel simply learns it. It matters when a known filter (a Sobel edge detector, a blur from a
+# paper) is copied into a layer, and in the backward pass: the gradient with respect to the input is a *true*
+# ("full") convolution of the output gradient with the same kernel — the scatter that `tfcnn.scratch.conv`'s
+# `backward` performs in the from-scratch section below.
+
+# %% [markdown]
 # ## Way 2: slim style, and way 3: Keras
 # `tfcnn.layers.slim` keeps TF-Slim's vocabulary (`num_outputs`, `stride`, `activation_fn`, `scope`); it builds
 # Keras layers so the result is an ordinary model.

@@ -153,6 +153,48 @@ print(f"MobileNet v1: {mobilenet.total_macs / 1e6:.0f} M MACs; depthwise {100 * 
 assert pw > 0.9 * mobilenet.total_macs and dw < 0.05 * mobilenet.total_macs
 
 # %% [markdown]
+# ## Where large kernels and factorisations belong
+# Two pieces of advice in the notes are arithmetic at heart. On large kernels: “对于\(5*5\)和\(7*7\)这样的大卷积核…最多只会使用再输入层,因为原始图片输入channel为3”
+# (section 卷积神经网络结构对比). On factorising $n \times n$ into $1 \times n$ and $n \times 1$ (Inception v3):
+# “实验表明,对于卷积的这种拆分,最好是在网络的中间使用,不要再输入的开始就进行这样的卷积拆分。”
+# (section 常见的卷积神经网络结构). A convolution costs $H_{out} W_{out} \cdot F^2 \cdot C_{in} C_{out}$ MACs, so the same
+# kernel is cheap where $C_{in} = 3$ and expensive where $C_{in}$ is in the hundreds. ResNet's 7×7 stem against the same
+# 7×7 applied to 64 channels, and Inception v3's 7×7 factorisation at the input and at its 17×17×192 stage:
+
+# %%
+def conv_macs(size, kernel, c_in, c_out):
+    """MACs of a stride-1 SAME convolution on a size x size map (kernel = (kh, kw)), measured by summarize."""
+    return measure("c", lambda x: L.conv_bn(x, c_out, kernel, use_bn=False, use_bias=False, name="conv"),
+                   size=size, channels=c_in)[0].total_macs
+
+
+stem = conv_macs(112, 7, 3, 64)  # ResNet's stem, counted at its 112x112 output
+deep = conv_macs(112, 7, 64, 64)  # the same kernel if the input had 64 channels
+print(f"7x7, 3 -> 64 channels at 112x112:  {stem / 1e6:8.1f} M MACs")
+print(f"7x7, 64 -> 64 channels at 112x112: {deep / 1e6:8.1f} M MACs ({deep / stem:.1f}x: the channels, not the kernel)")
+assert deep * 3 == stem * 64
+
+rows = []
+for where, size, c in (("at the input (224x224x3 -> 64)", 224, 3), ("in the middle (17x17x192 -> 192)", 17, 192)):
+    c_out = 64 if c == 3 else 192
+    full, split = conv_macs(size, 7, c, c_out), conv_macs(size, (1, 7), c, c_out) + conv_macs(size, (7, 1), c_out, c_out)
+    rows.append((where, full, split))
+    print(f"7x7 {where}: {full / 1e6:7.1f} M MACs; 1x7 + 7x1: {split / 1e6:7.1f} M ({split / full:.2f}x)")
+(_, in_full, in_split), (_, mid_full, mid_split) = rows
+assert mid_split / mid_full == 14 / 49  # in the middle, C_in = C_out: the textbook 2n / n^2 saving
+assert in_split > in_full  # at the input the 7x1 sees 64 channels instead of 3: the "saving" costs more
+print("✓ large kernels are cheap only where C_in = 3; factorising pays where channels are many")
+
+# %% [markdown]
+# The MACs explain half of each sentence. A 7×7 kernel on 3 input channels costs $64 / 3 \approx 21$ times less than
+# on 64, which is why the notes allow large kernels only in the first layer. Factorising in the middle saves the
+# textbook $2n / n^2 = 14/49$; at the input it *adds* MACs here, because the second half of the pair runs on the
+# 64 channels the first one produced (a pair whose middle keeps 3 channels would be cheaper, but would squeeze the
+# first layer through 3 channels). The other half of the notes' sentence — that factorising early also hurts
+# accuracy — is the Inception v3 paper's experimental finding (Szegedy et al. 2016, sec. 3.2) and is not measured
+# here.
+
+# %% [markdown]
 # ## Exercises
 # 1. A 7×7 convolution vs three 3×3 vs a 1×7 + 7×1 pair: add them to `variants` and compare MACs and receptive fields.
 # 2. Fewer MACs is not always faster: time `one_model` and the depthwise separable model with `model.predict` on

@@ -120,6 +120,36 @@ print({k: round(v, 3) for k, v in spread.items()})
 assert spread[se_layers[-1]] > spread[se_layers[0]]  # the last block's gates depend more on the class
 
 # %% [markdown]
+# ## Hard and soft attention
+# The notes name the two kinds by their masks: “Hard-Attention:0/1这样的mask” and “Soft-Attention:0~1这样的mask”
+# (section 卷积神经网络中的Attention机制). The difference decides how a mask can be learned. A soft mask
+# $m = \sigma(z)$ has the derivative $\sigma(z)(1 - \sigma(z)) > 0$, so backpropagation reaches the layers that
+# compute $z$; a hard mask $m = [z > 0]$ is a step function whose derivative is zero wherever it exists. The same
+# feature map weighted both ways, with the gradient of a loss with respect to the mask's logits:
+
+# %%
+z = tf.Variable(tf.random.stateless_normal((1, 6, 6, 1), seed=(SEED, 0)))
+features = tf.random.stateless_uniform((1, 6, 6, 4), seed=(SEED, 1))
+with tf.GradientTape(persistent=True) as tape:
+    soft = tf.sigmoid(z)
+    hard = tf.cast(z > 0, tf.float32)
+    loss_soft = tf.reduce_sum(soft * features)
+    loss_hard = tf.reduce_sum(hard * features)
+g_soft, g_hard = tape.gradient(loss_soft, z), tape.gradient(loss_hard, z)
+print(f"soft mask values in ({float(tf.reduce_min(soft)):.3f}, {float(tf.reduce_max(soft)):.3f}); "
+      f"hard mask values {sorted(set(np.unique(hard.numpy()).tolist()))}")
+print(f"d loss / d z: soft mask, mean |g| = {float(tf.reduce_mean(tf.abs(g_soft))):.3f}; hard mask: {g_hard}")
+assert 0 < float(tf.reduce_min(soft)) and float(tf.reduce_max(soft)) < 1
+assert set(np.unique(hard.numpy())) <= {0.0, 1.0}
+assert g_hard is None and float(tf.reduce_min(tf.abs(g_soft))) > 0
+print("✓ a soft mask passes a gradient to every logit; a hard 0/1 mask passes none")
+
+# %% [markdown]
+# That is why the attention of SE and of the Residual Attention Network is soft: it trains with the rest of the
+# network by backpropagation. Hard attention (choosing where to look, e.g. a crop) needs other tools — sampling
+# with the REINFORCE estimator, or a straight-through estimator that pretends the step had a gradient.
+
+# %% [markdown]
 # ## Residual attention: a soft mask over positions
 # The module, as the library builds it (trunk of `t = 2` units; mask branch of max pools, units, bilinear
 # up-sampling and skip connections, ending in a sigmoid; output `trunk + mask · trunk`):
