@@ -46,7 +46,7 @@ def test_the_zoo_is_the_one_the_docs_list():
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     table = readme.split("python -m tfcnn.summary --compare` is chapter 17 as a command:", 1)[1].split("\n\n")[1]
-    rows = re.findall(r"^\| (\w+) \| \d+x\d+x\d+ \|", table, flags=re.M)
+    rows = re.findall(r"^\| (\w+) \| \d+x\d+x\d+ \|", table, flags=re.MULTILINE)
     assert len(rows) == len(set(rows)) and sorted(rows) == sorted(MODELS), \
         "README's --compare table must list exactly tfcnn.list_models(), each once"
     assert {"lenet", "alexnet", "vgg16", "resnet50", "inception_v3", "mobilenet_v2", "attention56", "googlenet",

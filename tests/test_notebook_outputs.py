@@ -16,7 +16,7 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 NOISE = re.compile(r"WARNING:tensorflow|WARNING:absl|fully_quantize: \d|Created TensorFlow Lite \w+ delegate|"
                    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWE] |^[IWE]\d{4} \d\d:\d\d:\d\d|DeprecationWarning",
-                   re.M)
+                   re.MULTILINE)
 
 
 def noise(nb) -> list[str]:
