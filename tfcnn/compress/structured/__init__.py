@@ -1,0 +1,21 @@
+"""Structured (channel) pruning: remove whole filters and rebuild a thinner, faster model.
+
+``channel_graph`` finds which channels are coupled (residual sums,
+concatenations, SE gates, flatten into dense), ``channel_scores`` ranks them
+(L1/L2 filter norms, batch-norm |gamma|, first-order Taylor), and
+``prune_channels`` rebuilds a new flat functional model with the kept
+weights copied. See ``docs/structured_pruning.md``.
+
+Example:
+    >>> from tfcnn.compress.structured import prune_channels
+    >>> thin, table = prune_channels(model, ratio=0.5, criterion="bn", round_to=8)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from tfcnn.compress.structured.criteria import CRITERIA, channel_scores
+from tfcnn.compress.structured.graph import ChannelGraph, ChannelGroup, channel_graph
+from tfcnn.compress.structured.rebuild import mask_removed, plan_channels, prune_channels, rebuild
+
+__all__ = ["CRITERIA", "ChannelGraph", "ChannelGroup", "channel_graph", "channel_scores", "mask_removed",
+           "plan_channels", "prune_channels", "rebuild"]
