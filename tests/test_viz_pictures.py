@@ -63,3 +63,25 @@ def test_compression_plot_with_21_variants_has_a_legend_families_by_colour_forma
     assert viz.variant_family("pruned80_int8_sparse") == ("pruned80", "int8 sparse")
     assert viz.variant_family("int8") == ("post-training", "int8")
     assert viz.variant_family("pruned80_clustered16_pcqat_int8") == ("pruned80_clustered16_pcqat", "int8")
+
+
+def test_point_labels_never_overlap_even_in_a_cluster():
+    import matplotlib.pyplot as plt
+
+    from tfcnn import viz
+
+    rng = np.random.default_rng(0)
+    xs, ys = rng.normal(0, 0.02, 12), rng.normal(0, 0.02, 12)  # twelve points on top of each other
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.scatter(xs, ys)
+    ax.set_xlim(-1, 1)
+    ax.set_ylim(-1, 1)
+    naive = [ax.annotate(f"model_{i}", (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7)
+             for i, (x, y) in enumerate(zip(xs, ys))]
+    assert viz.labels_overlap(naive)  # the control: one fixed offset overprints the names
+    for t in naive:
+        t.remove()
+    texts = viz.annotate_points(ax, xs, ys, [f"model_{i}" for i in range(12)])
+    assert [t.get_text() for t in texts] == [f"model_{i}" for i in range(12)]
+    assert not viz.labels_overlap(texts)
+    plt.close(fig)

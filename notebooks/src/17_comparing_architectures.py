@@ -54,18 +54,12 @@ others = [row for row in rows if row["top1_error"] is None]
 axes[0].scatter([row["params"] / 1e6 for row in others], [row["macs"] / 1e9 for row in others], c="lightgray",
                 s=60, edgecolors="k", zorder=3)
 fig.colorbar(points, ax=axes[0], label="top-1 error (%)")
-for row in rows:
-    axes[0].annotate(row["name"], (row["params"] / 1e6, row["macs"] / 1e9), fontsize=7, xytext=(4, 3),
-                     textcoords="offset points")
 axes[0].set_xscale("log")
 axes[0].set_yscale("log")
 axes[0].set_xlabel("parameters (millions)")
 axes[0].set_ylabel("MACs per image (billions)")
 axes[1].scatter([row["macs"] / 1e9 for row in imagenet], errors, s=[max(row["params"] / 1e6, 2) * 3 for row in imagenet],
                 alpha=0.6, edgecolors="k")
-for row in imagenet:
-    axes[1].annotate(row["name"], (row["macs"] / 1e9, row["top1_error"]), fontsize=7, xytext=(4, 3),
-                     textcoords="offset points")
 axes[1].set_xscale("log")
 axes[1].set_xlabel("MACs per image (billions)")
 axes[1].set_ylabel("published top-1 error (%)")
@@ -73,6 +67,12 @@ axes[1].set_title("marker area ~ parameters", fontsize=9)
 for ax in axes:
     ax.grid(alpha=0.3, which="both")
 plt.tight_layout()
+# Labels last, once the axes are final: each takes the nearest place where it overprints no other.
+labels = [viz.annotate_points(axes[0], [row["params"] / 1e6 for row in rows], [row["macs"] / 1e9 for row in rows],
+                              [row["name"] for row in rows]),
+          viz.annotate_points(axes[1], [row["macs"] / 1e9 for row in imagenet], errors,
+                              [row["name"] for row in imagenet])]
+assert not any(viz.labels_overlap(texts) for texts in labels)
 plt.show()
 
 # %% [markdown]

@@ -82,11 +82,11 @@ years = {"alexnet": 2012, "zfnet": 2013, "vgg16": 2014, "vgg19": 2014, "inceptio
 points = {name: analysis.PUBLISHED_ERRORS[name].top1 for name in years}
 fig, ax = plt.subplots(figsize=(7, 3.4))
 ax.scatter([years[n] for n in points], list(points.values()), color="tab:blue", zorder=3)
-for name, err in points.items():
-    ax.annotate(name, (years[name], err), fontsize=7, xytext=(4, 2), textcoords="offset points")
 ax.set_xlabel("year")
 ax.set_ylabel("published top-1 error (%)")
 ax.grid(alpha=0.3)
+assert not viz.labels_overlap(viz.annotate_points(ax, [years[n] for n in points], list(points.values()),
+                                                  list(points)))
 plt.show()
 best = {y: min(e for n, e in points.items() if years[n] <= y) for y in sorted(set(years.values()))}
 print("best single-model top-1 error so far, by year:", best)

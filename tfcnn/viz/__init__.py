@@ -50,11 +50,13 @@ from tfcnn.viz.explain import (
 )
 from tfcnn.viz.plots import (
     activation_derivatives,
+    annotate_points,
     compression_points,
     confusion_counts,
     confusion_matrix,
     conv_kernel,
     decision_grid,
+    labels_overlap,
     plot_activations,
     plot_compression,
     plot_decision_boundary,
@@ -66,6 +68,7 @@ from tfcnn.viz.plots import (
 
 __all__ = [
     "activation_derivatives",
+    "annotate_points",
     "attention_weights",
     "compression_points",
     "confusion_counts",
@@ -76,6 +79,7 @@ __all__ = [
     "deconv_reconstruction",
     "feature_maps",
     "gradcam",
+    "labels_overlap",
     "last_conv_layer_name",
     "plot_activations",
     "plot_attention",

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
 from tfcnn.viz._common import _as_batch, _grid, _layer, _show_image, conv_layer_names, feature_maps
 
@@ -369,3 +370,63 @@ def variant_family(name: str) -> tuple[str, str]:
         if name.endswith("_" + suffix):
             return name[: -len(suffix) - 1], number
     return name, "other"
+
+# ---------------------------------------------------------------------------
+# Labels that do not overlap
+# ---------------------------------------------------------------------------
+_OFFSETS = sorted({(sx * dx, dy) for dx in (6, 30, 60, 90) for sx in (1, -1) for k in range(16)
+                   for dy in (4.5 * k, -4.5 * k)}, key=lambda o: (o[0] ** 2 + o[1] ** 2, o[0] < 0, o[1] < 0))
+"""Candidate label offsets from a point, in typographic points, nearest first (beside the point, then further out)."""
+
+
+def annotate_points(ax, xs, ys, labels, *, fontsize: float = 7) -> list:
+    """Label scatter points so that no label overlaps another label, a point, or the axes' edge.
+
+    Points are labelled from the top of the plot down; each label takes the
+    nearest free place among offsets on either side of its point (beside it
+    first, then further out), and one moved away from its point is joined to it
+    by a thin line. Call it once the axes' limits and scales are final.
+
+    Returns:
+        The ``Text`` annotations, in the order of ``labels``.
+    """
+    ax.figure.canvas.draw()  # settle autoscaled limits and the layout: positions are measured on the canvas
+    renderer = ax.figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    marker = 3 * ax.figure.dpi / 72  # half a marker, in pixels
+    centres = ax.transData.transform(np.column_stack([xs, ys]).astype(float))
+    placed = [Bbox.from_extents(x - marker, y - marker, x + marker, y + marker) for x, y in centres]
+    texts = [None] * len(labels)
+    for i in sorted(range(len(labels)), key=lambda k: -float(ys[k])):
+        for n, (dx, dy) in enumerate(_OFFSETS):
+            last = n == len(_OFFSETS) - 1
+            text = ax.annotate(labels[i], (xs[i], ys[i]), xytext=(dx, dy), textcoords="offset points",
+                               fontsize=fontsize, ha="left" if dx >= 0 else "right", va="center",
+                               arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.6"} if abs(dy) > 9 or abs(dx) > 6 else None)
+            box = _text_box(text, renderer)
+            inside = frame.containsx(box.x0) and frame.containsx(box.x1) and frame.containsy(box.y0) and \
+                frame.containsy(box.y1)
+            if last or (inside and not any(box.overlaps(other) for other in placed)):
+                placed.append(box)
+                texts[i] = text
+                break
+            text.remove()
+    return texts
+
+
+def _text_box(text, renderer):
+    """The text's own box on the canvas (an annotation's ``get_window_extent`` includes its leader line)."""
+    from matplotlib.text import Annotation, Text
+
+    if isinstance(text, Annotation):
+        text.update_positions(renderer)  # where the offset puts it (Text's own extent does not place it)
+    return Text.get_window_extent(text, renderer)
+
+
+def labels_overlap(texts) -> bool:
+    """Whether any two of these ``Text`` artists overlap on the canvas (what :func:`annotate_points` avoids)."""
+    if not texts:
+        return False
+    renderer = texts[0].figure.canvas.get_renderer()
+    boxes = [_text_box(t, renderer) for t in texts]
+    return any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
