@@ -39,4 +39,6 @@ def test_registered_config_is_complete(name):
     assert config.name == name and len(config.input_shape) == 3
     assert 0 < config.min_input_size <= min(config.input_shape[:2])
     assert config.reference
-    assert set(RECIPE_KEYS) <= set(config.train), sorted(set(RECIPE_KEYS) - set(config.train))
+    from tfcnn.train.recipes import recipe
+
+    assert set(RECIPE_KEYS) <= set(recipe(name)), sorted(set(RECIPE_KEYS) - set(recipe(name)))

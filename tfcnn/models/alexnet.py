@@ -92,14 +92,10 @@ def _alexnet_family(*, config, table, input_shape, num_classes, include_top, poo
     return finish(inputs, x, name=name, weights=plan)
 
 
-_TRAIN = {"dataset": "cifar10", "epochs": 30, "batch_size": 64, "optimizer": "sgd", "lr": 0.01,
-          "momentum": 0.9, "input_size": 64}
-
-
 @register_model(ModelConfig(
     name="alexnet", family="alexnet", input_shape=(224, 224, 3), num_classes=1000, min_input_size=57,
     reference="Krizhevsky, Sutskever, Hinton, ImageNet Classification with Deep CNNs, NIPS 2012",
-    options={"groups": 1, "dropout_rate": 0.5}, train=_TRAIN,
+    options={"groups": 1, "dropout_rate": 0.5},
 ))
 def alexnet(*, input_shape=None, num_classes=1000, include_top=True, pooling=None, weights=None, style="keras",
             name="alexnet", groups=1, dropout_rate=0.5):
@@ -138,7 +134,7 @@ def alexnet(*, input_shape=None, num_classes=1000, include_top=True, pooling=Non
 @register_model(ModelConfig(
     name="zfnet", family="alexnet", input_shape=(224, 224, 3), num_classes=1000, min_input_size=53,
     reference="Zeiler, Fergus, Visualizing and Understanding Convolutional Networks, arXiv:1311.2901",
-    options={"dropout_rate": 0.5}, train=_TRAIN,
+    options={"dropout_rate": 0.5},
 ))
 def zfnet(*, input_shape=None, num_classes=1000, include_top=True, pooling=None, weights=None, style="keras",
           name="zfnet", dropout_rate=0.5):

@@ -143,9 +143,7 @@ def mask_layer_names(model) -> list[str]:
 
 _CONFIG = {"family": "attention", "input_shape": (224, 224, 3), "num_classes": 1000,
            "min_input_size": INPUT_MULTIPLE,
-           "reference": "Wang et al., Residual Attention Network for Image Classification, arXiv:1704.06904",
-           "train": {"dataset": "cifar10", "epochs": 30, "batch_size": 64, "optimizer": "sgd", "lr": 0.1,
-                     "momentum": 0.9, "input_size": 32}}
+           "reference": "Wang et al., Residual Attention Network for Image Classification, arXiv:1704.06904"}
 
 _DOC_ARGS = """
     Args:

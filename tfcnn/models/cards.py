@@ -108,8 +108,6 @@ class ModelCard:
         min_input_size: the smallest square input the down-sampling allows.
         reference: the paper (title and arXiv id or venue).
         options: architecture options and their defaults (``groups``, ``alpha``...).
-        train: the default training recipe (``epochs``, ``batch_size``,
-            ``optimizer``, ``lr``, ``dataset``...), read by ``tfcnn.train``.
         contract_input: the small input the contract tests build it at;
             default ``min_input_size`` square with the paper's channels.
         contract_options: options that make the contract build small (``alpha=0.25``).
@@ -125,7 +123,6 @@ class ModelCard:
     min_input_size: int
     reference: str
     options: Mapping = dataclasses.field(default_factory=dict)
-    train: Mapping = dataclasses.field(default_factory=dict)
     contract_input: tuple[int, int, int] | None = None
     contract_options: Mapping = dataclasses.field(default_factory=dict)
     keras: KerasCounterpart | None = None
@@ -133,7 +130,7 @@ class ModelCard:
     golden_params: tuple[GoldenCount, ...] = ()
 
     def __post_init__(self):
-        for field in ("options", "train", "contract_options"):
+        for field in ("options", "contract_options"):
             object.__setattr__(self, field, _frozen(getattr(self, field)))
         if self.contract_input is None:
             side = self.min_input_size

@@ -140,8 +140,6 @@ def _googlenet(*, config, input_shape, num_classes, include_top, pooling, weight
     name="googlenet", family="googlenet", input_shape=(224, 224, 3), num_classes=1000, min_input_size=32,
     reference="Szegedy et al., Going Deeper with Convolutions, arXiv:1409.4842",
     options={"aux_logits": False, "use_bn": False, "dropout_rate": 0.4},
-    train={"dataset": "cifar10", "epochs": 30, "batch_size": 64, "optimizer": "sgd", "lr": 0.01,
-           "momentum": 0.9, "input_size": 32, "aux_loss_weight": AUX_LOSS_WEIGHT},
 ))
 def googlenet(*, input_shape=None, num_classes=1000, include_top=True, pooling=None, weights=None, style="keras",
               name="googlenet", aux_logits=False, use_bn=False, dropout_rate=0.4):

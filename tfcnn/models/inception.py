@@ -138,8 +138,6 @@ def _imagenet_file(args) -> str:
 @register_model(ModelConfig(
     name="inception_v3", family="inception", input_shape=(299, 299, 3), num_classes=1000, min_input_size=75,
     reference="Szegedy et al., Rethinking the Inception Architecture for Computer Vision, arXiv:1512.00567",
-    train={"dataset": "cifar10", "epochs": 30, "batch_size": 32, "optimizer": "rmsprop", "lr": 1e-3,
-           "input_size": 75},
     keras=KerasCounterpart("InceptionV3", None, _imagenet_file, "inception_v3"),
 ))
 def inception_v3(*, input_shape=None, num_classes=1000, include_top=True, pooling=None, weights=None,

@@ -45,8 +45,6 @@ def _lenet(*, config, input_shape, num_classes, include_top, pooling, weights, s
     name="lenet", family="lenet", input_shape=(28, 28, 1), num_classes=10, min_input_size=16,
     reference="LeCun et al., Gradient-based learning applied to document recognition, Proc. IEEE 1998",
     options={"activation": "relu", "pool": "max", "dropout_rate": 0.0},
-    train={"dataset": "mnist", "fallback_dataset": "mnist-t10k", "epochs": 15, "batch_size": 64, "optimizer": "adam",
-           "lr": 1e-3, "schedule": "constant", "per_dataset": {"digits": {"epochs": 30, "batch_size": 32, "input_size": 28}}},
 ))
 def lenet(*, input_shape=None, num_classes=10, include_top=True, pooling=None, weights=None, style="keras",
           name="lenet", activation="relu", pool="max", dropout_rate=0.0):

@@ -60,7 +60,6 @@ MOBILENET_V2_LAST = 1280
 
 V1_REFERENCE = "Howard et al., MobileNets: Efficient CNNs for Mobile Vision Applications, arXiv:1704.04861"
 V2_REFERENCE = "Sandler et al., MobileNetV2: Inverted Residuals and Linear Bottlenecks, arXiv:1801.04381"
-TRAIN = {"dataset": "cifar10", "epochs": 30, "batch_size": 128, "optimizer": "adam", "lr": 1e-3, "input_size": 32}
 
 
 def _check_width(alpha, channels) -> None:
@@ -175,7 +174,7 @@ V2_KERAS = KerasCounterpart("MobileNetV2", _v2_keras_name, _v2_file, "mobilenet_
 @register_model(ModelConfig(
     name="mobilenet_v1", family="mobilenet", input_shape=(224, 224, 3), num_classes=1000, min_input_size=32,
     reference=V1_REFERENCE, options={"alpha": 1.0, "depth_multiplier": 1, "dropout_rate": 1e-3, "weight_decay": None},
-    train=TRAIN, keras=V1_KERAS, contract_options={"alpha": 0.25}))
+    keras=V1_KERAS, contract_options={"alpha": 0.25}))
 def mobilenet_v1(*, input_shape=None, num_classes=1000, include_top=True, pooling=None, weights=None,
                  style="keras", name="mobilenet_v1", alpha=1.0, depth_multiplier=1, dropout_rate=1e-3,
                  weight_decay=None):
@@ -232,7 +231,7 @@ def mobilenet_v1(*, input_shape=None, num_classes=1000, include_top=True, poolin
 
 @register_model(ModelConfig(
     name="mobilenet_v2", family="mobilenet", input_shape=(224, 224, 3), num_classes=1000, min_input_size=32,
-    reference=V2_REFERENCE, options={"alpha": 1.0, "dropout_rate": 0.0, "weight_decay": None}, train=TRAIN,
+    reference=V2_REFERENCE, options={"alpha": 1.0, "dropout_rate": 0.0, "weight_decay": None},
     keras=V2_KERAS, contract_options={"alpha": 0.35}))
 def mobilenet_v2(*, input_shape=None, num_classes=1000, include_top=True, pooling=None, weights=None,
                  style="keras", name="mobilenet_v2", alpha=1.0, dropout_rate=0.0, weight_decay=None):

@@ -2,7 +2,8 @@
 
 Each architecture file registers thin variants with :func:`register_model`,
 giving the architecture part of a frozen :class:`~tfcnn.models.cards.ModelCard`
-(the paper's input size, class count, options, training recipe); the
+(the paper's input size, class count, options; training recipes live in
+:mod:`tfcnn.train.recipes`); the
 published facts of :data:`tfcnn.models.cards.FACTS` are merged in here. ``create_model`` merges the caller's
 overrides into those defaults (``None`` overrides are ignored, so
 command-line flags that default to ``None`` are safe) and calls the builder,

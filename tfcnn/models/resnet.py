@@ -67,7 +67,6 @@ VARIANTS = {"keras": (True, 1.001e-5), "paper": (False, 1e-5)}
 
 REFERENCE = "He et al., Deep Residual Learning for Image Recognition, arXiv:1512.03385"
 SE_REFERENCE = "Hu et al., Squeeze-and-Excitation Networks, arXiv:1709.01507"
-TRAIN = {"dataset": "cifar10", "epochs": 30, "batch_size": 128, "optimizer": "sgd", "lr": 0.05, "input_size": 32}
 
 
 def squeeze_excite(x, L, *, reduction: int = 16, name: str = "se"):
@@ -172,7 +171,7 @@ def _config(name, depth, variant, reference=REFERENCE, se=False):
     if se:
         options["se_reduction"] = 16
     return ModelConfig(name=name, family="resnet", input_shape=(224, 224, 3), num_classes=1000, min_input_size=32,
-                       reference=reference, options=options, train=TRAIN, keras=_keras(name))
+                       reference=reference, options=options, keras=_keras(name))
 
 
 @register_model(_config("resnet18", 18, "paper"))

@@ -47,7 +47,6 @@ VGG_STAGES = {
 VGG_FC = (("fc1", 4096), ("fc2", 4096))
 
 REFERENCE = "Simonyan & Zisserman, Very Deep Convolutional Networks for Large-Scale Image Recognition, arXiv:1409.1556"
-TRAIN = {"dataset": "cifar10", "epochs": 30, "batch_size": 64, "optimizer": "sgd", "lr": 0.01, "input_size": 32}
 OPTIONS = {"dropout_rate": 0.5, "weight_decay": None}
 
 
@@ -127,7 +126,7 @@ def _config(name, letter, batch_norm):
     return ModelConfig(
         name=name, family="vgg", input_shape=(224, 224, 3), num_classes=1000, min_input_size=32,
         reference=REFERENCE + (" (+ batch norm, as torchvision's vgg*_bn)" if batch_norm else f", configuration {letter}"),
-        options=OPTIONS, train=TRAIN, keras=_keras(name))
+        options=OPTIONS, keras=_keras(name))
 
 
 @register_model(_config("vgg11", "A", False))
