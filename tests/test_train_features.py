@@ -65,7 +65,7 @@ def aux_model():
 
     registry.register_model(registry.ModelConfig(
         name="tiny_aux", family="test", input_shape=(16, 16, 1), num_classes=10, min_input_size=8,
-        reference="-", train={"epochs": 1},
+        reference="-",
         published_error=cards.PublishedError(None, None, "-", "a test model, never published")))(tiny_aux)
     yield "tiny_aux"
     registry._REGISTRY.pop("tiny_aux", None)
