@@ -134,7 +134,7 @@ def _prepare(request: TrainRequest, strategy, policy: str, log) -> _Prepared:
     x_train, y_train, x_val, y_val = data.x_train, data.y_train, None, None
     validation = "none (--val-split 0)"
     if data.x_val is not None or opts.val_split:
-        x_train, y_train, x_val, y_val = data.validation_split(opts.val_split or 0.1, seed=request.seed)
+        x_train, y_train, x_val, y_val = data.validation_split(opts.val_split, seed=request.seed)  # its own val/ first
         validation = ("the dataset's own validation split" if data.x_val is not None else
                       f"{opts.val_split:.0%} of the training split (seeded, stratified)")
     opts = fit_batch_to_data(opts, len(y_train), log)
