@@ -22,5 +22,5 @@ DENSE_INITIALIZER: str = "glorot_uniform"
 WEIGHT_DECAY: float = 0.0
 """L2 coefficient added to the loss per kernel (``lambda * sum(w**2)``)."""
 
-ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "swish", "linear")
+ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "swish", "hard_sigmoid", "hard_swish", "linear")
 """Activations that all three styles implement identically (``None`` = linear)."""

@@ -135,12 +135,30 @@ def batch_norm_train(x, moving_mean, moving_variance, beta, gamma, momentum=defa
     return y, new_mean, new_var
 
 
+@keras.utils.register_keras_serializable(package="tfcnn")
+def hard_sigmoid(x):
+    """``relu6(x + 3) / 6``: MobileNet v3's piecewise-linear sigmoid (Howard et al. 2019, Eq. 1).
+
+    Not Keras 2's ``hard_sigmoid``, which is ``clip(0.2 x + 0.5, 0, 1)``: the
+    two differ everywhere except at 0 and beyond +-3 (at x=1: 0.667 vs 0.7).
+    """
+    return tf.nn.relu6(x + 3.0) * (1.0 / 6.0)
+
+
+@keras.utils.register_keras_serializable(package="tfcnn")
+def hard_swish(x):
+    """``x * relu6(x + 3) / 6``: swish with its sigmoid replaced by :func:`hard_sigmoid` (MobileNet v3)."""
+    return x * hard_sigmoid(x)
+
+
 _ACTIVATIONS = {
     "relu": tf.nn.relu,
     "relu6": tf.nn.relu6,
     "sigmoid": tf.nn.sigmoid,
     "tanh": tf.nn.tanh,
     "swish": tf.nn.silu,
+    "hard_sigmoid": hard_sigmoid,
+    "hard_swish": hard_swish,
     "linear": tf.identity,
 }
 

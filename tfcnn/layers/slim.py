@@ -22,6 +22,7 @@ from __future__ import annotations
 from tfcnn import defaults
 from tfcnn._compat import keras, tf
 from tfcnn.layers.arg_scope import add_arg_scope, arg_scope  # noqa: F401  (slim.arg_scope)
+from tfcnn.layers.raw import hard_sigmoid, hard_swish
 
 _FN_NAMES = {
     tf.nn.relu: "relu",
@@ -31,6 +32,8 @@ _FN_NAMES = {
     tf.nn.tanh: "tanh",
     tf.tanh: "tanh",
     tf.nn.silu: "swish",
+    hard_sigmoid: "hard_sigmoid",  # MobileNet v3's; Keras 2 has neither, so the layer keeps the function
+    hard_swish: "hard_swish",
 }
 
 
@@ -48,6 +51,8 @@ def activation(inputs, activation_fn, scope=None):
     name = _FN_NAMES.get(activation_fn)
     if name == "relu6":
         return keras.layers.ReLU(6.0, name=scope)(inputs)
+    if activation_fn in (hard_sigmoid, hard_swish):
+        return keras.layers.Activation(activation_fn, name=scope)(inputs)
     return keras.layers.Activation(name or activation_fn, name=scope)(inputs)
 
 

@@ -16,7 +16,11 @@ from tfcnn import defaults
 from tfcnn._compat import keras
 from tfcnn.layers import _common
 from tfcnn.layers._common import act_name, check_activation, conv_bias, l2
-from tfcnn.layers.raw import RawLRN
+from tfcnn.layers.raw import RawLRN, activation_fn
+
+# Keras 2 has no MobileNet-v3 hard activations (its ``hard_sigmoid`` is 0.2x+0.5):
+# an ``Activation`` layer holds tfcnn's registered function instead of a name.
+_HARD = ("hard_sigmoid", "hard_swish")
 
 # Merge ops hold no weights: the raw and keras façades share one definition.
 add, multiply, concat = _common.add, _common.multiply, _common.concat
@@ -29,7 +33,8 @@ def _activation(x, activation, name):
         return x
     if activation == "relu6":
         return keras.layers.ReLU(6.0, name=act_name(name, activation))(x)
-    return keras.layers.Activation(activation, name=act_name(name, activation))(x)
+    fn = activation_fn(activation) if activation in _HARD else activation
+    return keras.layers.Activation(fn, name=act_name(name, activation))(x)
 
 
 def activation(x, activation, *, name):
@@ -37,7 +42,8 @@ def activation(x, activation, *, name):
     check_activation(activation)
     if activation == "relu6":
         return keras.layers.ReLU(6.0, name=name)(x)
-    return keras.layers.Activation(activation or "linear", name=name)(x)
+    fn = activation_fn(activation) if activation in _HARD else activation
+    return keras.layers.Activation(fn or "linear", name=name)(x)
 
 
 def conv_bn(x, filters, kernel_size, *, strides=1, padding="same", activation="relu", use_bn=True,
