@@ -1,6 +1,6 @@
 """tfcnn computes the same function as Keras Applications: copy Keras's weights in by the name map, same logits.
 
-For VGG16, VGG19, ResNet50/101/152, MobileNet and MobileNetV2: the default
+For VGG16, VGG19, ResNet50/101/152, MobileNet, MobileNetV2 and MobileNetV3Small/Large: the default
 configuration (224x224x3, 1000 classes; the deep ones marked slow) and at
 least one other per family (small input, other class count, headless with
 pooling, other width; ResNet-152 shares ResNet-50/101's code and is checked at
@@ -34,6 +34,11 @@ CASES = [
                       "pooling": "avg"}),
     ("mobilenet_v2", {}),
     ("mobilenet_v2", {"input_shape": (33, 47, 3), "alpha": 1.4, "include_top": False, "pooling": "max"}),
+    # Keras built with include_preprocessing=False: tfcnn keeps the Rescaling(1/127.5, -1) outside the model.
+    ("mobilenet_v3_small", {}),
+    ("mobilenet_v3_small", {"input_shape": (64, 64, 3), "minimalistic": True, "num_classes": 10}),
+    ("mobilenet_v3_large", {}),
+    ("mobilenet_v3_large", {"input_shape": (33, 47, 3), "alpha": 0.75, "include_top": False, "pooling": "max"}),
 ]
 
 
@@ -66,5 +71,5 @@ def test_fidelity_is_not_vacuous_a_wrong_weight_changes_the_logits():
 
 
 def test_every_keras_application_family_is_registered():
-    assert {"vgg16", "vgg19", "resnet50", "resnet101", "resnet152", "mobilenet_v1",
-            "mobilenet_v2"} <= set(_pretrained.list_keras_applications())
+    assert {"vgg16", "vgg19", "resnet50", "resnet101", "resnet152", "mobilenet_v1", "mobilenet_v2",
+            "mobilenet_v3_small", "mobilenet_v3_large"} <= set(_pretrained.list_keras_applications())

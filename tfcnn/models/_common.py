@@ -170,6 +170,25 @@ def feature_extractor(model, layer_name: str | Sequence[str]):
                        name=f"{model.name}_features")
 
 
+def squeeze_excite(x, L, *, squeeze_channels: int, activation: str = "relu", gate: str = "sigmoid",
+                   name: str = "se"):
+    """Squeeze-and-excitation (Hu et al. 2018): rescale each channel by a gate computed from the whole map.
+
+    Squeeze = global average pooling (an average pool over the full map, so
+    the result stays 4-D for the 1x1 convolutions); excitation = a 1x1
+    convolution to ``squeeze_channels`` + ``activation``, one back to ``C`` +
+    ``gate`` (sigmoid in SENet and EfficientNet, hard sigmoid in MobileNet v3
+    and GhostNet); the gates multiply the channels. Names follow Keras
+    Applications' EfficientNet: ``{name}_se_squeeze``, ``_se_reduce``,
+    ``_se_expand``, ``_se_excite``.
+    """
+    channels = int(x.shape[-1])
+    s = L.avg_pool(x, (int(x.shape[1]), int(x.shape[2])), name=f"{name}_se_squeeze")
+    s = L.conv_bn(s, squeeze_channels, 1, use_bn=False, activation=activation, name=f"{name}_se_reduce")
+    s = L.conv_bn(s, channels, 1, use_bn=False, activation=gate, name=f"{name}_se_expand")
+    return L.multiply([x, s], name=f"{name}_se_excite")
+
+
 def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:
     """Round a channel count to a multiple of ``divisor``, never more than 10 % below ``value``.
 

@@ -162,6 +162,19 @@ KERAS_FILE_MD5 = {
     "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5": "253f8cb515780f3b799900260a226db6",
     "inception_v3_weights_tf_dim_ordering_tf_kernels.h5": "9a0d58056eeedaa3f26cb7ebd46da564",
     "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5": "bcbd6486424b2319ff4ef7d526e38f63",
+    # mobilenet_v3.py WEIGHTS_HASHES: (with top, without top) per configuration
+    "weights_mobilenet_v3_small_224_1.0_float.h5": "8768d4c2e7dee89b9d02b2d03d65d862",
+    "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5": "d3e8ec802a04aa4fc771ee12a9a9b836",
+    "weights_mobilenet_v3_small_224_0.75_float.h5": "cb65d4e5be93758266aa0a7f2c6708b7",
+    "weights_mobilenet_v3_small_224_0.75_float_no_top_v2.h5": "ebdb5cc8e0b497cd13a7c275d475c819",
+    "weights_mobilenet_v3_small_minimalistic_224_1.0_float.h5": "99cd97fb2fcdad2bf028eb838de69e37",
+    "weights_mobilenet_v3_small_minimalistic_224_1.0_float_no_top_v2.h5": "cde8136e733e811080d9fcd8a252f7e4",
+    "weights_mobilenet_v3_large_224_1.0_float.h5": "59e551e166be033d707958cf9e29a6a7",
+    "weights_mobilenet_v3_large_224_1.0_float_no_top_v2.h5": "07fb09a5933dd0c8eaafa16978110389",
+    "weights_mobilenet_v3_large_224_0.75_float.h5": "765b44a33ad4005b3ac83185abf1d0eb",
+    "weights_mobilenet_v3_large_224_0.75_float_no_top_v2.h5": "40af19a13ebea4e2ee0c676887f69a2e",
+    "weights_mobilenet_v3_large_minimalistic_224_1.0_float.h5": "675e7b876c45c57e9e63e6d90a36599c",
+    "weights_mobilenet_v3_large_minimalistic_224_1.0_float_no_top_v2.h5": "ec5221f64a2f6d1ef965a614bdae7973",
 }
 
 _HE = "He et al., Deep Residual Learning for Image Recognition, CVPR 2016 (arXiv:1512.03385)"
@@ -171,6 +184,7 @@ _RAN = "Wang et al., Residual Attention Network for Image Classification, CVPR 2
 _VGG_PROTOCOL = ("ILSVRC-2012 val, single model, dense evaluation at a single scale Q=256, trained at S=256; "
                  "multi-crop + dense, multi-scale evaluation gives less (Table 5: 24.4 for D)")
 _NO_BN = PublishedError(None, None, "batch norm is not in the VGG paper", _VGG)
+_V3 = "Howard et al., Searching for MobileNetV3, ICCV 2019 (arXiv:1905.02244)"
 _TV = "torchvision {} {:,} - {:,} conv biases (BN follows) + {:,} BN moving stats"
 
 
@@ -261,4 +275,34 @@ FACTS: dict[str, Facts] = {
                        "Sandler et al., MobileNetV2: Inverted Residuals and Linear Bottlenecks, CVPR 2018 "
                        "(arXiv:1801.04381), Table 4"),
         _one(3_538_984, "tf_keras.applications.MobileNetV2(weights=None).count_params() (paper: 3.4M)")),
+    "mobilenet_v3_small": Facts(
+        PublishedError(32.6, None, "ILSVRC-2012 val, 1.0 width at 224, float: 67.4 % top-1 accuracy "
+                       "(minimalistic: 61.9 %)", f"{_V3}, Table 3"),
+        _one(2_554_968, "tf_keras.applications.MobileNetV3Small(weights=None).count_params() (paper: 2.5M)")),
+    "mobilenet_v3_large": Facts(
+        PublishedError(24.8, None, "ILSVRC-2012 val, 1.0 width at 224, float: 75.2 % top-1 accuracy "
+                       "(minimalistic: 72.3 %)", f"{_V3}, Table 3"),
+        _one(5_507_432, "tf_keras.applications.MobileNetV3Large(weights=None).count_params() (paper: 5.4M)")),
+    # Lightweight families without a Keras counterpart (issue 16)
+    "squeezenet1_1": Facts(
+        PublishedError(41.822, 19.376, "ILSVRC-2012 val, 1 crop 224 of 256, torchvision's released weights (the "
+                       "paper reports v1.0 only: 42.5 / 19.7, Table 2; the official repo says v1.1 matches it)",
+                       "torchvision SqueezeNet1_1_Weights.IMAGENET1K_V1: acc@1 58.178, acc@5 80.624"),
+        _one(1_235_496, "torchvision squeezenet1_1 num_params 1,235,496 (no BN, so no moving stats)")),
+    "shufflenet_v2_x0_5": Facts(
+        PublishedError(39.7, None, "ILSVRC-2012 val, single centre crop, 0.5x at 41 MFLOPs",
+                       "Ma et al., ShuffleNet V2, ECCV 2018 (arXiv:1807.11164), Table 8"),
+        _one(1_374_744, "torchvision shufflenet_v2_x0_5 num_params 1,366,792 (no conv biases) + 7,952 BN "
+             "moving stats")),
+    "shufflenet_v2_x1_0": Facts(
+        PublishedError(30.6, None, "ILSVRC-2012 val, single centre crop, 1x at 146 MFLOPs",
+                       "Ma et al., ShuffleNet V2, ECCV 2018 (arXiv:1807.11164), Table 8"),
+        _one(2_294_784, "torchvision shufflenet_v2_x1_0 num_params 2,278,604 (no conv biases) + 16,180 BN "
+             "moving stats")),
+    "ghostnet": Facts(
+        PublishedError(26.1, 8.6, "ILSVRC-2012 val, GhostNet 1.0x, 1 crop 224: 73.9 % top-1, 91.4 % top-5",
+                       "Han et al., GhostNet: More Features from Cheap Operations, CVPR 2020 (arXiv:1911.11907), "
+                       "Table 7"),
+        _one(5_204_476, "huawei-noah ghostnet.py 1.0x = timm ghostnet_100 layer sizes counted: 5,182,508 "
+             "trainable (paper Table 7, timm card: 5.2M) + 21,968 BN moving stats")),
 }

@@ -48,6 +48,7 @@ from tfcnn.models._common import (
     model_input,
     pooled_head,
 )
+from tfcnn.models._common import squeeze_excite as _squeeze_excite
 from tfcnn.models.cards import KerasCounterpart, renamed
 from tfcnn.models.registry import ModelConfig, register_model
 
@@ -70,19 +71,11 @@ SE_REFERENCE = "Hu et al., Squeeze-and-Excitation Networks, arXiv:1709.01507"
 
 
 def squeeze_excite(x, L, *, reduction: int = 16, name: str = "se"):
-    """Squeeze-and-excitation: rescale each channel by a gate computed from the whole feature map.
+    """SENet's squeeze-and-excitation with ``C / reduction`` squeeze channels, ReLU and a sigmoid gate.
 
-    Squeeze = global average pooling (here an average pool over the full map,
-    so the result stays 4-D for the 1x1 convolutions); excitation = FC to
-    ``C / reduction`` + ReLU, FC back to ``C`` + sigmoid; the gates multiply
-    the channels. Names follow Keras Applications' EfficientNet:
-    ``{name}_se_squeeze``, ``_se_reduce``, ``_se_expand``, ``_se_excite``.
+    See :func:`tfcnn.models._common.squeeze_excite` (MobileNet v3 shares it with a hard-sigmoid gate).
     """
-    channels = int(x.shape[-1])
-    s = L.avg_pool(x, (int(x.shape[1]), int(x.shape[2])), name=f"{name}_se_squeeze")
-    s = L.conv_bn(s, max(1, channels // reduction), 1, use_bn=False, activation="relu", name=f"{name}_se_reduce")
-    s = L.conv_bn(s, channels, 1, use_bn=False, activation="sigmoid", name=f"{name}_se_expand")
-    return L.multiply([x, s], name=f"{name}_se_excite")
+    return _squeeze_excite(x, L, squeeze_channels=max(1, int(x.shape[-1]) // reduction), name=name)
 
 
 def bottleneck_block(x, L, filters, *, strides=1, conv_bias=True, bn_epsilon=1.001e-5, se_reduction=None,
