@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 from golden_params import GOLDEN_PARAMS
-from zoo_checks import assert_prunable, assert_styles_agree, assert_trains_one_step
+from zoo_checks import DEEP_REPEATS, assert_prunable, assert_styles_agree, assert_trains_one_step, zoo_param
 
 import tfcnn
 from tfcnn import analysis
@@ -22,7 +22,8 @@ from tfcnn._compat import keras
 MODELS = tfcnn.list_models()
 CLASSES = 3
 # Deep or wide at any input: a style comparison costs 20 s or more on two cores.
-HEAVY = {"attention92", "resnet101", "resnet152", "inception_v3", "se_resnet50"}
+# (attention92, resnet101/152 and efficientnet_b1-b3 repeat a sibling's blocks: zoo_checks.DEEP_REPEATS.)
+HEAVY = {"inception_v3", "se_resnet50"}
 BIG_GOLDEN = 50_000_000  # building a model this large at 224x224 takes seconds: marked slow
 
 
@@ -30,7 +31,7 @@ def _marks(name):
     return [pytest.mark.slow] if name in HEAVY else []
 
 
-PARAMS = [pytest.param(n, marks=_marks(n), id=n) for n in MODELS]
+PARAMS = [zoo_param(n, *_marks(n)) for n in MODELS]
 
 
 def _small(name, style="keras", **extra):
@@ -51,6 +52,13 @@ def test_the_zoo_is_the_one_the_docs_list():
         "README's --compare table must list exactly tfcnn.list_models(), each once"
     assert {"lenet", "alexnet", "vgg16", "resnet50", "inception_v3", "mobilenet_v2", "attention56", "googlenet",
             "se_resnet50", "zfnet"} <= set(MODELS)
+
+
+def test_the_deep_repeats_are_deeper_siblings_checked_every_run():
+    for deep, sibling in DEEP_REPEATS.items():
+        assert tfcnn.get_config(deep).family == tfcnn.get_config(sibling).family and sibling not in DEEP_REPEATS
+        assert tfcnn.create_model(deep).count_params() > tfcnn.create_model(sibling).count_params()
+        keras.backend.clear_session()
 
 
 @pytest.mark.parametrize("name", MODELS)

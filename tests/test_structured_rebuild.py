@@ -8,11 +8,11 @@ random, non-trivial batch-norm statistics and gammas, the thinner model at
 
 from __future__ import annotations
 
-import os
 import re
 
 import numpy as np
 import pytest
+from zoo_checks import zoo_param
 
 import tfcnn
 from tfcnn import analysis
@@ -22,10 +22,6 @@ from tfcnn.errors import CompressError
 
 MODELS = tfcnn.list_models()
 SLIM = ("lenet", "resnet18", "mobilenet_v1", "mobilenet_v2")
-# Deeper stacks of the very blocks of resnet50 and attention56: building, pruning and rebuilding one costs 11-18 s
-# on two cores, past this file's time budget, so they run (and must pass) only with TFCNN_FULL_ZOO=1; the skip says so.
-DEEP_REPEATS = {"attention92": "attention56", "resnet101": "resnet50", "resnet152": "resnet50"}
-FULL_ZOO = os.environ.get("TFCNN_FULL_ZOO") == "1"
 
 
 def _small(name, style="keras"):
@@ -63,19 +59,7 @@ def _assert_exact(model, input_shape, ratio=0.5, **options):
     return thin, table
 
 
-def _zoo_param(name):
-    if name not in DEEP_REPEATS:
-        return pytest.param(name, id=name)
-    reason = f"a deeper {DEEP_REPEATS[name]}: set TFCNN_FULL_ZOO=1 to run it"
-    return pytest.param(name, id=name, marks=[pytest.mark.slow, pytest.mark.skipif(not FULL_ZOO, reason=reason)])
-
-
-def test_the_deep_repeats_are_deeper_siblings_of_models_tested_every_run():
-    for deep, sibling in DEEP_REPEATS.items():
-        assert tfcnn.get_config(deep).family == tfcnn.get_config(sibling).family and sibling not in DEEP_REPEATS
-
-
-@pytest.mark.parametrize("name", [_zoo_param(n) for n in MODELS])
+@pytest.mark.parametrize("name", [zoo_param(n) for n in MODELS])
 def test_rebuild_is_exact_for_every_zoo_model(name):
     model, shape = _small(name)
     _assert_exact(model, shape)

@@ -1,6 +1,6 @@
 """tfcnn computes the same function as Keras Applications: copy Keras's weights in by the name map, same logits.
 
-For VGG16, VGG19, ResNet50/101/152, MobileNet, MobileNetV2 and MobileNetV3Small/Large: the default
+For VGG16, VGG19, ResNet50/101/152, MobileNet, MobileNetV2, MobileNetV3Small/Large and EfficientNetB0-B3: the default
 configuration (224x224x3, 1000 classes; the deep ones marked slow) and at
 least one other per family (small input, other class count, headless with
 pooling, other width; ResNet-152 shares ResNet-50/101's code and is checked at
@@ -15,6 +15,7 @@ from golden_params import GOLDEN_PARAMS
 from zoo_checks import build_keras_reference, copy_keras_weights, randomize_bn, rel_diff
 
 import tfcnn
+from tfcnn._compat import keras
 from tfcnn.models import _pretrained
 
 RTOL = 1e-4
@@ -39,21 +40,31 @@ CASES = [
     ("mobilenet_v3_small", {"input_shape": (64, 64, 3), "minimalistic": True, "num_classes": 10}),
     ("mobilenet_v3_large", {}),
     ("mobilenet_v3_large", {"input_shape": (33, 47, 3), "alpha": 0.75, "include_top": False, "pooling": "max"}),
+    ("efficientnet_b0", {}),
+    ("efficientnet_b0", {"input_shape": (33, 47, 3), "include_top": False, "pooling": "max"}),
+    ("efficientnet_b1", {"input_shape": (64, 64, 3), "num_classes": 10}),
+    pytest.param("efficientnet_b3", {}, marks=pytest.mark.slow),
 ]
+
+# Keras's EfficientNet starts with Rescaling(1/255) and a Normalization layer (identity until adapted or loaded):
+# per family, the factor Keras's input is multiplied by and how many weighted Keras layers tfcnn leaves out.
+KERAS_PREPROCESSING = {"efficientnet": (255.0, 1)}
 
 
 @pytest.mark.parametrize("name, kwargs", CASES)
 def test_keras_weights_give_identical_logits_and_counts(name, kwargs):
     ref = build_keras_reference(name, **kwargs)
     model = tfcnn.create_model(name, **kwargs)
-    assert model.count_params() == ref.count_params()
+    normalization = sum(layer.count_params() for layer in ref.layers if isinstance(layer, keras.layers.Normalization))
+    assert model.count_params() == ref.count_params() - normalization
     if not kwargs:
         assert model.count_params() == GOLDEN_PARAMS[(name, ())][0]
     randomize_bn(ref)
     copied = copy_keras_weights(ref, model, name)
-    assert copied == len([layer for layer in ref.layers if layer.weights])  # every Keras weight was used
+    scale, left_out = KERAS_PREPROCESSING.get(tfcnn.get_config(name).family, (1.0, 0))
+    assert copied == len([layer for layer in ref.layers if layer.weights]) - left_out  # every Keras weight was used
     x = np.random.default_rng(0).uniform(-1, 1, (1, *model.input_shape[1:])).astype("float32")
-    expected, got = ref(x, training=False).numpy(), model(x, training=False).numpy()
+    expected, got = ref(scale * x, training=False).numpy(), model(x, training=False).numpy()
     assert got.shape == expected.shape
     assert rel_diff(expected, got) <= RTOL
 
@@ -72,4 +83,4 @@ def test_fidelity_is_not_vacuous_a_wrong_weight_changes_the_logits():
 
 def test_every_keras_application_family_is_registered():
     assert {"vgg16", "vgg19", "resnet50", "resnet101", "resnet152", "mobilenet_v1", "mobilenet_v2",
-            "mobilenet_v3_small", "mobilenet_v3_large"} <= set(_pretrained.list_keras_applications())
+            "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0"} <= set(_pretrained.list_keras_applications())

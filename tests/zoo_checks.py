@@ -3,13 +3,32 @@ for tests/test_models_contract.py and the family files."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+import pytest
 
 import tfcnn
 from tfcnn._compat import keras
 from tfcnn.models._common import copy_weights
 
 RTOL = 1e-5
+
+# Deeper (or wider) stacks of the very blocks of a sibling that is checked on every run: building, comparing and
+# pruning one costs 10-30 s on two cores, so the per-model contract and rebuild checks run them (and they must pass)
+# only with TFCNN_FULL_ZOO=1; the skip says so. Their golden counts and Keras fidelity are checked on every run.
+DEEP_REPEATS = {"attention92": "attention56", "resnet101": "resnet50", "resnet152": "resnet50",
+                "efficientnet_b1": "efficientnet_b0", "efficientnet_b2": "efficientnet_b0",
+                "efficientnet_b3": "efficientnet_b0"}
+FULL_ZOO = os.environ.get("TFCNN_FULL_ZOO") == "1"
+
+
+def zoo_param(name: str, *marks):
+    """``pytest.param(name)``, skipped unless ``TFCNN_FULL_ZOO=1`` for a model of :data:`DEEP_REPEATS`."""
+    if name not in DEEP_REPEATS:
+        return pytest.param(name, id=name, marks=list(marks))
+    reason = f"a deeper {DEEP_REPEATS[name]}: set TFCNN_FULL_ZOO=1 to run it"
+    return pytest.param(name, id=name, marks=[*marks, pytest.mark.slow, pytest.mark.skipif(not FULL_ZOO, reason=reason)])
 
 
 def randomize_bn(model, seed: int = 0) -> None:

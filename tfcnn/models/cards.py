@@ -79,6 +79,7 @@ class KerasCounterpart:
         folder: the folder under :data:`KERAS_WEIGHTS_URL` holding the files.
         keras_kwargs: builder arguments -> extra keyword arguments of the Keras
             builder (``alpha``...), beyond ``include_top``/``input_shape``/``classes``/``pooling``.
+        base_url: where the folder is (EfficientNet's files sit elsewhere than the others').
     """
 
     builder: str
@@ -86,10 +87,11 @@ class KerasCounterpart:
     imagenet_file: Callable[[Mapping[str, Any]], str | None]
     folder: str
     keras_kwargs: Callable[[Mapping[str, Any]], dict] = lambda args: {}
+    base_url: str = KERAS_WEIGHTS_URL
 
     def url(self, file_name: str) -> str:
         """The download address of ``file_name``."""
-        return f"{KERAS_WEIGHTS_URL}{self.folder}/{file_name}"
+        return f"{self.base_url}{self.folder}/{file_name}" if self.folder else f"{self.base_url}{file_name}"
 
     def md5(self, file_name: str) -> str | None:
         """The MD5 that Keras Applications publishes for ``file_name`` (``None``: it publishes none)."""
@@ -185,6 +187,10 @@ _VGG_PROTOCOL = ("ILSVRC-2012 val, single model, dense evaluation at a single sc
                  "multi-crop + dense, multi-scale evaluation gives less (Table 5: 24.4 for D)")
 _NO_BN = PublishedError(None, None, "batch norm is not in the VGG paper", _VGG)
 _V3 = "Howard et al., Searching for MobileNetV3, ICCV 2019 (arXiv:1905.02244)"
+_EFF = "Tan & Le, EfficientNet, ICML 2019 (arXiv:1905.11946v5), Table 2"
+_EFF_PROTOCOL = "ILSVRC-2012 val, 1 model, 1 crop at {0}x{0}: {1} % top-1 / top-5 accuracy (AutoAugment training)"
+_EFF_KERAS = ("tf_keras.applications.EfficientNet{}(weights=None).count_params() = {} minus its Normalization "
+              "layer's 7 numbers (paper: {})")
 _TV = "torchvision {} {:,} - {:,} conv biases (BN follows) + {:,} BN moving stats"
 
 
@@ -275,6 +281,14 @@ FACTS: dict[str, Facts] = {
                        "Sandler et al., MobileNetV2: Inverted Residuals and Linear Bottlenecks, CVPR 2018 "
                        "(arXiv:1801.04381), Table 4"),
         _one(3_538_984, "tf_keras.applications.MobileNetV2(weights=None).count_params() (paper: 3.4M)")),
+    "efficientnet_b0": Facts(PublishedError(22.9, 6.7, _EFF_PROTOCOL.format(224, "77.1 / 93.3"), _EFF),
+                             _one(5_330_564, _EFF_KERAS.format("B0", "5,330,571", "5.3M"))),
+    "efficientnet_b1": Facts(PublishedError(20.9, 5.6, _EFF_PROTOCOL.format(240, "79.1 / 94.4"), _EFF),
+                             _one(7_856_232, _EFF_KERAS.format("B1", "7,856,239", "7.8M"))),
+    "efficientnet_b2": Facts(PublishedError(19.9, 5.1, _EFF_PROTOCOL.format(260, "80.1 / 94.9"), _EFF),
+                             _one(9_177_562, _EFF_KERAS.format("B2", "9,177,569", "9.2M"))),
+    "efficientnet_b3": Facts(PublishedError(18.4, 4.3, _EFF_PROTOCOL.format(300, "81.6 / 95.7"), _EFF),
+                             _one(12_320_528, _EFF_KERAS.format("B3", "12,320,535", "12M"))),
     "mobilenet_v3_small": Facts(
         PublishedError(32.6, None, "ILSVRC-2012 val, 1.0 width at 224, float: 67.4 % top-1 accuracy "
                        "(minimalistic: 61.9 %)", f"{_V3}, Table 3"),
