@@ -130,6 +130,26 @@ def test_global_pool_parity(mode):
         assert max_diff(models[s](x), models["keras"](x)) <= ATOL
 
 
+@pytest.mark.parametrize("fn,kwargs", [("channel_shuffle", {"groups": 2}), ("channel_shuffle", {"groups": 3}),
+                                       ("channel_slice", {"start": 2, "stop": 5})])
+def test_channel_shuffle_and_slice_parity(fn, kwargs):
+    models = build_all(fn, (3, 4, 6), name="s", **kwargs)
+    x = np.random.default_rng(5).normal(size=(2, 3, 4, 6)).astype("float32")
+    ref = models["keras"](x).numpy()
+    if fn == "channel_slice":
+        np.testing.assert_array_equal(ref, x[..., 2:5])
+    for s in ("raw", "slim"):
+        np.testing.assert_array_equal(models[s](x), ref)
+        assert not models[s].weights
+
+
+def test_channel_slice_refuses_a_slice_past_the_channels():
+    with pytest.raises(ValueError, match="Received: stop=7"):
+        build("keras", "channel_slice", (3, 3, 6), start=0, stop=7, name="s")
+    with pytest.raises(ValueError, match="Received: groups=4"):
+        build("keras", "channel_shuffle", (3, 3, 6), groups=4, name="s")
+
+
 @pytest.mark.parametrize("activation", [None, "relu", "tanh", "sigmoid", "relu6"])
 def test_dense_parity(activation):
     models = build_all("dense", (7,), units=4, activation=activation, name="fc")

@@ -466,6 +466,37 @@ class RawZeroPad(RawLayer):
 
 
 @keras.utils.register_keras_serializable(package="tfcnn")
+class RawChannelSlice(RawLayer):
+    """Channels ``start:stop`` of an NHWC tensor (``inputs[..., start:stop]``), a ``tf.strided_slice``.
+
+    Keras 2 has no slicing layer and a ``Lambda`` would stop TFMOT and saving,
+    so ShuffleNet v2's channel split and GhostNet's ``[:out]`` use this in
+    every style.
+    """
+
+    def __init__(self, start, stop, **kwargs):
+        super().__init__(**kwargs)
+        self.start, self.stop = int(start), int(stop)
+        if not 0 <= self.start < self.stop:
+            raise ValueError(f"a channel slice needs 0 <= start < stop. Received: start={start!r}, stop={stop!r}")
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        if channels is not None and self.stop > int(channels):
+            raise ValueError(f"the slice ends past the last channel ({int(channels)}). Received: stop={self.stop!r}")
+        super().build(input_shape)
+
+    def call(self, inputs):
+        return inputs[..., self.start:self.stop]
+
+    def compute_output_shape(self, input_shape):
+        return tf.TensorShape([*input_shape[:-1], self.stop - self.start])
+
+    def get_config(self):
+        return {**super().get_config(), "start": self.start, "stop": self.stop}
+
+
+@keras.utils.register_keras_serializable(package="tfcnn")
 class RawLRN(RawLayer):
     """Local response normalisation across channels, ``tf.nn.local_response_normalization``.
 
