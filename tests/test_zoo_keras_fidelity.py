@@ -1,6 +1,6 @@
 """tfcnn computes the same function as Keras Applications: copy Keras's weights in by the name map, same logits.
 
-For VGG16, VGG19, ResNet50/101/152, MobileNet, MobileNetV2, MobileNetV3Small/Large and EfficientNetB0-B3: the default
+For VGG16, VGG19, ResNet50/101/152, MobileNet, MobileNetV2, MobileNetV3Small/Large, EfficientNetB0-B3 and DenseNet121/169/201: the default
 configuration (224x224x3, 1000 classes; the deep ones marked slow) and at
 least one other per family (small input, other class count, headless with
 pooling, other width; ResNet-152 shares ResNet-50/101's code and is checked at
@@ -44,6 +44,10 @@ CASES = [
     ("efficientnet_b0", {"input_shape": (33, 47, 3), "include_top": False, "pooling": "max"}),
     ("efficientnet_b1", {"input_shape": (64, 64, 3), "num_classes": 10}),
     pytest.param("efficientnet_b3", {}, marks=pytest.mark.slow),
+    ("densenet121", {}),
+    ("densenet121", {"input_shape": (33, 47, 3), "include_top": False, "pooling": "max"}),
+    pytest.param("densenet169", {"input_shape": (32, 32, 3), "num_classes": 10}, marks=pytest.mark.slow),
+    pytest.param("densenet201", {}, marks=pytest.mark.slow),
 ]
 
 # Keras's EfficientNet starts with Rescaling(1/255) and a Normalization layer (identity until adapted or loaded):
@@ -83,4 +87,4 @@ def test_fidelity_is_not_vacuous_a_wrong_weight_changes_the_logits():
 
 def test_every_keras_application_family_is_registered():
     assert {"vgg16", "vgg19", "resnet50", "resnet101", "resnet152", "mobilenet_v1", "mobilenet_v2",
-            "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0"} <= set(_pretrained.list_keras_applications())
+            "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0", "densenet121"} <= set(_pretrained.list_keras_applications())

@@ -19,7 +19,7 @@ RTOL = 1e-5
 # only with TFCNN_FULL_ZOO=1; the skip says so. Their golden counts and Keras fidelity are checked on every run.
 DEEP_REPEATS = {"attention92": "attention56", "resnet101": "resnet50", "resnet152": "resnet50",
                 "efficientnet_b1": "efficientnet_b0", "efficientnet_b2": "efficientnet_b0",
-                "efficientnet_b3": "efficientnet_b0"}
+                "efficientnet_b3": "efficientnet_b0", "densenet169": "densenet121", "densenet201": "densenet121"}
 FULL_ZOO = os.environ.get("TFCNN_FULL_ZOO") == "1"
 
 

@@ -150,7 +150,8 @@ class Facts:
 
 # MD5 sums of Keras's ImageNet files, as tf_keras.applications passes them to
 # ``get_file(file_hash=...)`` (resnet.py WEIGHTS_HASHES, vgg16.py, vgg19.py,
-# inception_v3.py). Keras publishes none for the MobileNet files.
+# inception_v3.py, densenet.py, mobilenet_v3.py). Keras publishes none for the MobileNet v1/v2 files, and
+# SHA-256 sums (not kept here) for EfficientNet's.
 KERAS_FILE_MD5 = {
     "resnet50_weights_tf_dim_ordering_tf_kernels.h5": "2cb95161c43110f7111970584f804107",
     "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5": "4d473c1dd8becc155b73f8504c6f6626",
@@ -164,6 +165,12 @@ KERAS_FILE_MD5 = {
     "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5": "253f8cb515780f3b799900260a226db6",
     "inception_v3_weights_tf_dim_ordering_tf_kernels.h5": "9a0d58056eeedaa3f26cb7ebd46da564",
     "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5": "bcbd6486424b2319ff4ef7d526e38f63",
+    "densenet121_weights_tf_dim_ordering_tf_kernels.h5": "9d60b8095a5708f2dcce2bca79d332c7",
+    "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5": "30ee3e1110167f948a6b9946edeeb738",
+    "densenet169_weights_tf_dim_ordering_tf_kernels.h5": "d699b8f76981ab1b30698df4c175e90b",
+    "densenet169_weights_tf_dim_ordering_tf_kernels_notop.h5": "b8c4d4c20dd625c148057b9ff1c1176b",
+    "densenet201_weights_tf_dim_ordering_tf_kernels.h5": "1ceb130c1ea1b78c3bf6114dbdfd8807",
+    "densenet201_weights_tf_dim_ordering_tf_kernels_notop.h5": "c13680b51ded0fb44dff2d8f86ac8bb1",
     # mobilenet_v3.py WEIGHTS_HASHES: (with top, without top) per configuration
     "weights_mobilenet_v3_small_224_1.0_float.h5": "8768d4c2e7dee89b9d02b2d03d65d862",
     "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5": "d3e8ec802a04aa4fc771ee12a9a9b836",
@@ -191,6 +198,9 @@ _EFF = "Tan & Le, EfficientNet, ICML 2019 (arXiv:1905.11946v5), Table 2"
 _EFF_PROTOCOL = "ILSVRC-2012 val, 1 model, 1 crop at {0}x{0}: {1} % top-1 / top-5 accuracy (AutoAugment training)"
 _EFF_KERAS = ("tf_keras.applications.EfficientNet{}(weights=None).count_params() = {} minus its Normalization "
               "layer's 7 numbers (paper: {})")
+_DN = "Huang et al., Densely Connected Convolutional Networks, CVPR 2017 (arXiv:1608.06993), Table 3"
+_DN_PROTOCOL = "ILSVRC-2012 val, 1 model, single 224x224 crop (10-crop: {})"
+_DN_KERAS = "tf_keras.applications.DenseNet{}(weights=None).count_params() (paper Table 3: {})"
 _TV = "torchvision {} {:,} - {:,} conv biases (BN follows) + {:,} BN moving stats"
 
 
@@ -272,6 +282,12 @@ FACTS: dict[str, Facts] = {
     "attention92": Facts(
         PublishedError(19.5, 4.8, "ILSVRC-2012 val, 1 model, 1 crop", f"{_RAN}, Table 6"),
         _one(52_599_976, "tfcnn's reading of Wang et al. arXiv:1704.06904 (paper: 51.3M; see attention.py)")),
+    "densenet121": Facts(PublishedError(25.02, 7.71, _DN_PROTOCOL.format("23.61 / 6.66"), _DN),
+                         _one(8_062_504, _DN_KERAS.format("121", "8.0M"))),
+    "densenet169": Facts(PublishedError(23.80, 6.85, _DN_PROTOCOL.format("22.08 / 5.92"), _DN),
+                         _one(14_307_880, _DN_KERAS.format("169", "14.1M"))),
+    "densenet201": Facts(PublishedError(22.58, 6.34, _DN_PROTOCOL.format("21.46 / 5.54"), _DN),
+                         _one(20_242_984, _DN_KERAS.format("201", "20.0M"))),
     "mobilenet_v1": Facts(
         PublishedError(29.4, None, "ILSVRC-2012 val, 1.0 MobileNet-224: 70.6 % top-1 accuracy",
                        "Howard et al., MobileNets, arXiv:1704.04861, Table 8"),
