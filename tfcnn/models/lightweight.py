@@ -27,8 +27,8 @@ Chapter 16's three answers to "make the convolutions cheaper":
 
 All three reproduce the PyTorch reference code layer for layer (torchvision's
 ``squeezenet1_1`` and ``shufflenet_v2_x*``, huawei-noah's GhostNet as timm's
-``ghostnet_100``): the same parameter counts, and a stride-2 layer pads one
-pixel on every side as PyTorch does (``zero_pad`` then a VALID convolution;
+``ghostnet_100``): the same parameter counts, and a stride-2 layer pads
+``k // 2`` pixels on every side as PyTorch does (``zero_pad``, then VALID;
 before a max pool this equals PyTorch's ``-inf`` padding because its input
 comes out of a ReLU). BN epsilon is PyTorch's 1e-5. The channel split and
 shuffle are weightless Keras layers (``L.channel_slice``: tfcnn's
@@ -40,7 +40,7 @@ tfcnn's heads end in logits, each with the reference's parameter count:
 * SqueezeNet's classifier is dropout, a 1x1 convolution to the classes
   (``logits_conv``), ReLU and global average pooling. tfcnn keeps the order
   and drops only the ReLU, which clamps every negative score to zero (useless
-  before a softmax; the reference keeps it for its released weights): the
+  before a softmax, which wants scores of either sign): the
   output is the average of per-position logits. Pooling first and then a
   ``Dense`` would compute the same function with the same 513,000 weights and
   86.5M fewer multiply-adds at 224x224 (a quarter of the network's), but the
@@ -349,7 +349,8 @@ def ghostnet(*, input_shape=None, num_classes=1000, include_top=True, pooling=No
         width: width multiplier (> 0; the paper uses 0.5, 1.0, 1.3); channels are rounded
             to multiples of 4, ``conv_head`` keeps 1280.
         dropout_rate: dropout before the logits (the reference: 0.2).
-        weight_decay: L2 coefficient on kernels; ``None`` = tfcnn's default.
+        weight_decay: L2 coefficient on kernels; ``None`` = tfcnn's default (which the
+            squeeze-and-excitation convolutions of :func:`~tfcnn.models._common.squeeze_excite` always use).
 
     Returns:
         A flat functional ``tf_keras.Model`` whose output is logits.
