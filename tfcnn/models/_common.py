@@ -170,6 +170,17 @@ def feature_extractor(model, layer_name: str | Sequence[str]):
                        name=f"{model.name}_features")
 
 
+def correct_pad(x, L, kernel_size: int, *, name: str):
+    """Keras Applications' ``correct_pad``: the zero padding before a stride-2 VALID ``kernel_size`` convolution.
+
+    ``k // 2`` after, one less before on an even side: what TF-Slim's SAME
+    padding does at stride 2, made explicit so Keras's weights line up.
+    """
+    h, w = int(x.shape[1]), int(x.shape[2])
+    k = kernel_size // 2
+    return L.zero_pad(x, ((k - 1 + h % 2, k), (k - 1 + w % 2, k)), name=name)
+
+
 def squeeze_excite(x, L, *, squeeze_channels: int, activation: str = "relu", gate: str = "sigmoid",
                    name: str = "se"):
     """Squeeze-and-excitation (Hu et al. 2018): rescale each channel by a gate computed from the whole map.

@@ -42,6 +42,7 @@ from tfcnn.models._common import (
     begin,
     check_rate,
     check_weight_decay,
+    correct_pad,
     finish,
     make_divisible,
     model_input,
@@ -68,13 +69,6 @@ SCALING = {"efficientnet_b0": (1.0, 1.0, 224, 0.2), "efficientnet_b1": (1.0, 1.1
            "efficientnet_b2": (1.1, 1.2, 260, 0.3), "efficientnet_b3": (1.2, 1.4, 300, 0.3)}
 
 
-def _stride2_pad(x, L, kernel_size, *, name):
-    """Keras's ``correct_pad`` for a stride-2 VALID convolution of ``kernel_size``."""
-    h, w = int(x.shape[1]), int(x.shape[2])
-    k = kernel_size // 2
-    return L.zero_pad(x, ((k - 1 + h % 2, k), (k - 1 + w % 2, k)), name=name)
-
-
 def mbconv(x, L, *, filters, kernel_size, strides, expansion, drop_rate, weight_decay, name):
     """Expand 1x1 (swish) -> depthwise kxk (swish) -> SE -> linear project 1x1, skip with stochastic depth."""
     in_channels = int(x.shape[-1])
@@ -84,7 +78,7 @@ def mbconv(x, L, *, filters, kernel_size, strides, expansion, drop_rate, weight_
         y = L.conv_bn(y, in_channels * expansion, 1, activation="swish", name=f"{name}_expand", **common)
     padding = "same"
     if strides == 2:
-        y = _stride2_pad(y, L, kernel_size, name=f"{name}_dwconv_pad")
+        y = correct_pad(y, L, kernel_size, name=f"{name}_dwconv_pad")
         padding = "valid"
     y = L.depthwise_conv_bn(y, kernel_size, strides=strides, padding=padding, activation="swish",
                             name=f"{name}_dwconv", **common)
@@ -108,7 +102,7 @@ def _efficientnet(*, card, input_shape, num_classes, include_top, pooling, weigh
     common = {"bn_epsilon": BN_EPSILON, "weight_decay": weight_decay}
 
     inputs = x = model_input(input_shape)
-    x = _stride2_pad(x, L, 3, name="stem_conv_pad")
+    x = correct_pad(x, L, 3, name="stem_conv_pad")
     x = L.conv_bn(x, make_divisible(STEM * width, 8), 3, strides=2, padding="valid", activation="swish",
                   name="stem", **common)
     repeats = [math.ceil(depth * n) for _, n, _, _, _ in B0_STAGES]

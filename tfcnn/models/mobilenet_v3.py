@@ -41,6 +41,7 @@ from tfcnn.models._common import (
     check_positive,
     check_rate,
     check_weight_decay,
+    correct_pad,
     finish,
     make_divisible,
     model_input,
@@ -70,13 +71,6 @@ LARGE_ROWS = ((1, 16, 3, 1, False, "relu"), (4, 24, 3, 2, False, "relu"), (3, 24
 HEAD_UNITS = {"small": 1024, "large": 1280}
 
 
-def _stride2_pad(x, L, kernel_size, *, name):
-    """Keras's ``correct_pad`` for a stride-2 VALID convolution of ``kernel_size``."""
-    h, w = int(x.shape[1]), int(x.shape[2])
-    k = kernel_size // 2
-    return L.zero_pad(x, ((k - 1 + h % 2, k), (k - 1 + w % 2, k)), name=name)
-
-
 def v3_block(x, L, *, expansion, filters, kernel_size, strides, se: bool, activation, weight_decay, name):
     """Expand 1x1 -> depthwise kxk -> [SE, hard-sigmoid gate] -> linear project 1x1, with a skip when shapes match."""
     in_channels = int(x.shape[-1])
@@ -87,7 +81,7 @@ def v3_block(x, L, *, expansion, filters, kernel_size, strides, se: bool, activa
         y = L.conv_bn(y, expanded, 1, activation=activation, name=f"{name}_expand", **common)
     padding = "same"
     if strides == 2:
-        y = _stride2_pad(y, L, kernel_size, name=f"{name}_pad")
+        y = correct_pad(y, L, kernel_size, name=f"{name}_pad")
         padding = "valid"
     y = L.depthwise_conv_bn(y, kernel_size, strides=strides, padding=padding, activation=activation,
                             name=f"{name}_dw", **common)
