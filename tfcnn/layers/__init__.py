@@ -15,8 +15,9 @@ from types import ModuleType
 
 STYLES = ("keras", "raw", "slim")
 
-FACADE = ("activation", "add", "avg_pool", "bn_act", "channel_shuffle", "channel_slice", "concat", "conv_bn", "dense",
-          "depthwise_conv_bn", "dropout", "flatten", "global_pool", "lrn", "max_pool", "multiply", "zero_pad")
+FACADE = ("activation", "add", "avg_pool", "bn_act", "channel_conv", "channel_pool", "channel_shuffle", "channel_slice",
+          "concat", "conv_bn", "dense", "depthwise_conv_bn", "dropout", "flatten", "global_pool", "lrn", "max_pool",
+          "multiply", "zero_pad")
 
 
 def get_style(style: str) -> ModuleType:

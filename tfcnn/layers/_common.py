@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tfcnn import defaults
 from tfcnn._compat import keras
+from tfcnn.layers.raw import RawChannelConv, RawChannelPool
 
 
 def check_activation(activation) -> None:
@@ -41,6 +42,23 @@ def multiply(xs, *, name):
     return keras.layers.Multiply(name=name)(list(xs))
 
 
-def concat(xs, *, name):
-    """Concatenate along channels (Inception branches)."""
-    return keras.layers.Concatenate(axis=-1, name=name)(list(xs))
+def concat(xs, *, axis=-1, name):
+    """Concatenate along channels (Inception branches), or along ``axis`` (CBAM stacks two pooled maps)."""
+    return keras.layers.Concatenate(axis=axis, name=name)(list(xs))
+
+
+def channel_pool(x, *, name):
+    """Mean and maximum over the channels at every position, ``[H, W, C] -> [H, W, 2]`` (CBAM's spatial gate).
+
+    Keras has no such layer, so every style uses tfcnn's :class:`~tfcnn.layers.raw.RawChannelPool`.
+    """
+    return RawChannelPool(name=name)(x)
+
+
+def channel_conv(x, kernel_size, *, weight_decay=None, name):
+    """A 1-D convolution of ``kernel_size`` shared weights along the channel axis (ECA-Net's gate).
+
+    Keras has no layer that convolves along the channels of an image tensor,
+    so every style uses tfcnn's :class:`~tfcnn.layers.raw.RawChannelConv`.
+    """
+    return RawChannelConv(kernel_size, weight_decay=resolve_weight_decay(weight_decay), name=name)(x)

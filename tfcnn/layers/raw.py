@@ -516,3 +516,59 @@ class RawLRN(RawLayer):
     def get_config(self):
         return {**super().get_config(), "depth_radius": self.depth_radius, "bias": self.bias,
                 "alpha": self.alpha, "beta": self.beta}
+
+
+@keras.utils.register_keras_serializable(package="tfcnn")
+class RawChannelPool(RawLayer):
+    """The mean and the maximum over the channels at every position: ``[H, W, C] -> [H, W, 2]``.
+
+    CBAM's spatial attention pools across channels, ``[AvgPool(F); MaxPool(F)]``
+    (Woo et al. 2018, Eq. 3, in the paper's order); its official code
+    concatenates the maximum first, which only permutes the two input
+    channels of the 7x7 convolution that follows. Keras 2 has no such layer
+    and a ``Lambda`` would stop TFMOT and saving, so every style uses this.
+    """
+
+    def call(self, inputs):
+        return tf.concat([tf.reduce_mean(inputs, axis=-1, keepdims=True),
+                          tf.reduce_max(inputs, axis=-1, keepdims=True)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return tf.TensorShape([*input_shape[:-1], 2])
+
+
+@keras.utils.register_keras_serializable(package="tfcnn")
+class RawChannelConv(RawLayer):
+    """A 1-D convolution along the channel axis, the same ``k`` weights at every channel (ECA-Net).
+
+    Channel ``c`` of the output is ``sum_j kernel[j] * x[c + j - k // 2]``
+    with zeros beyond the first and last channel, as ECA's
+    ``Conv1d(1, 1, k, padding=(k - 1) // 2, bias=False)`` applied to the
+    pooled channel vector (Wang et al. 2020, Eq. 4): weight sharing, as in any
+    convolution, but across channels instead of positions. Computed with
+    ``tf.nn.conv1d`` on the channels of every position; the kernel has shape
+    ``(k, 1, 1)``. Keras's ``Conv1D`` would need the channel axis reshaped
+    into a spatial one and back, three layers for one idea.
+    """
+
+    def __init__(self, kernel_size, weight_decay=0.0, kernel_initializer=defaults.KERNEL_INITIALIZER, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1 or kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be a positive odd int. Received: kernel_size={kernel_size!r}")
+        self.kernel_size = kernel_size
+        self.weight_decay = float(weight_decay or 0.0)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight("kernel", shape=(self.kernel_size, 1, 1), initializer=self.kernel_initializer,
+                                      regularizer=_regularizer(self.weight_decay))
+        super().build(input_shape)
+
+    def call(self, inputs):
+        shape = tf.shape(inputs)
+        channels = tf.reshape(inputs, [-1, shape[-1], 1])  # every position's channel vector as a 1-D signal
+        return tf.reshape(tf.nn.conv1d(channels, self.kernel, stride=1, padding="SAME"), shape)
+
+    def get_config(self):
+        return {**super().get_config(), "kernel_size": self.kernel_size, "weight_decay": self.weight_decay,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}

@@ -200,14 +200,14 @@ def lrn(inputs, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75, scope=None):
     return RawLRN(depth_radius=depth_radius, bias=bias, alpha=alpha, beta=beta, name=scope)(inputs)
 
 
-def merge(inputs, mode, scope=None):
+def merge(inputs, mode, scope=None, axis=-1):
     """Combine branches: ``'add'`` (residual), ``'multiply'`` (attention) or ``'concat'`` (Inception).
 
     Slim nets write ``net + shortcut`` or ``tf.concat``; in a functional graph
-    these must be layers.
+    these must be layers; ``axis`` is the concatenation's (channels by default).
     """
     layers = {"add": keras.layers.Add, "multiply": keras.layers.Multiply,
-              "concat": lambda name: keras.layers.Concatenate(axis=-1, name=name)}
+              "concat": lambda name: keras.layers.Concatenate(axis=axis, name=name)}
     if mode not in layers:
         raise ValueError(f"mode must be one of {sorted(layers)}. Received: mode={mode!r}")
     return layers[mode](name=scope)(list(inputs))

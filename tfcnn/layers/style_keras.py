@@ -24,6 +24,8 @@ _HARD = ("hard_sigmoid", "hard_swish")
 
 # Merge ops hold no weights: the raw and keras façades share one definition.
 add, multiply, concat = _common.add, _common.multiply, _common.concat
+# CBAM's and ECA's channel ops exist only as tfcnn layers: one definition for every style.
+channel_pool, channel_conv = _common.channel_pool, _common.channel_conv
 
 STYLE = "keras"
 

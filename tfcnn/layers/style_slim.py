@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from tfcnn import defaults
 from tfcnn._compat import keras
-from tfcnn.layers import slim
+from tfcnn.layers import _common, slim
 from tfcnn.layers._common import check_activation, conv_bias, l2
 from tfcnn.layers.raw import RawChannelSlice
 from tfcnn.layers.raw import activation_fn as _tf_nn
 
 STYLE = "slim"
+
+# CBAM's and ECA's channel ops exist only as tfcnn layers (slim has neither): one definition for every style.
+channel_pool, channel_conv = _common.channel_pool, _common.channel_conv
 
 
 def _slim_fn(activation):
@@ -122,9 +125,9 @@ def multiply(xs, *, name):
     return slim.merge(xs, "multiply", scope=name)
 
 
-def concat(xs, *, name):
-    """Concatenate along channels (Inception branches)."""
-    return slim.merge(xs, "concat", scope=name)
+def concat(xs, *, axis=-1, name):
+    """Concatenate along channels (Inception branches), or along ``axis`` (CBAM stacks two pooled maps)."""
+    return slim.merge(xs, "concat", scope=name, axis=axis)
 
 
 def lrn(x, *, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75, name):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from tfcnn._compat import keras
@@ -198,6 +199,66 @@ def squeeze_excite(x, L, *, squeeze_channels: int, activation: str = "relu", gat
     s = L.conv_bn(s, squeeze_channels, 1, use_bn=False, activation=activation, name=f"{name}_se_reduce")
     s = L.conv_bn(s, channels, 1, use_bn=False, activation=gate, name=f"{name}_se_expand")
     return L.multiply([x, s], name=f"{name}_se_excite")
+
+
+def cbam(x, L, *, squeeze_channels: int, spatial_kernel: int = 7, weight_decay=None, name: str = "cbam"):
+    """CBAM (Woo et al. 2018): a channel gate, then a spatial gate, each multiplying the map.
+
+    *Channel attention* (Eq. 2): ``Mc = sigmoid(MLP(AvgPool(F)) + MLP(MaxPool(F)))``
+    with one MLP (``C -> squeeze_channels``, ReLU, ``-> C``) shared by both
+    descriptors. Here the two pooled vectors are stacked into a 1x2 map
+    (``_cbam_stack``) and the MLP's first layer is a 1x1 convolution over it:
+    the same weights at both positions, weight sharing as in any convolution.
+    The second layer is linear, so ``W2 h_avg + b2 + W2 h_max + b2 =
+    2 (W2 mean(h) + b2)``: the model averages the two hidden vectors
+    (``_cbam_mean``) and its ``_cbam_expand`` holds twice the official
+    ``fc2`` weights and bias. Same function, same parameter count, every layer
+    called once (the structured-pruning graph and TFMOT need that).
+
+    *Spatial attention* (Eq. 3): ``Ms = sigmoid(BN(conv7x7([AvgPool(F'); MaxPool(F')])))``,
+    the pools taken across channels at every position (``_cbam_pool``, 2
+    channels), one 7x7 filter with no bias and a batch norm as the official
+    ``SpatialGate``; the one-channel mask broadcasts over the channels of the
+    map. Names: ``{name}_cbam_*``.
+    """
+    h, w, channels = (int(d) for d in x.shape[1:])
+    avg = L.avg_pool(x, (h, w), name=f"{name}_cbam_avg")
+    peak = L.max_pool(x, (h, w), name=f"{name}_cbam_max")
+    s = L.concat([avg, peak], axis=2, name=f"{name}_cbam_stack")  # [1, 2, C]: both descriptors, one MLP
+    s = L.conv_bn(s, squeeze_channels, 1, use_bn=False, weight_decay=weight_decay, name=f"{name}_cbam_reduce")
+    s = L.avg_pool(s, (1, 2), name=f"{name}_cbam_mean")
+    s = L.conv_bn(s, channels, 1, use_bn=False, activation="sigmoid", weight_decay=weight_decay,
+                  name=f"{name}_cbam_expand")
+    x = L.multiply([x, s], name=f"{name}_cbam_channel")
+    m = L.channel_pool(x, name=f"{name}_cbam_pool")
+    m = L.conv_bn(m, 1, spatial_kernel, use_bias=False, bn_epsilon=1e-5, activation="sigmoid",
+                  weight_decay=weight_decay, name=f"{name}_cbam_spatial")
+    return L.multiply([x, m], name=f"{name}_cbam_excite")
+
+
+def eca_kernel_size(channels: int, gamma: int = 2, b: int = 1) -> int:
+    """ECA-Net's adaptive kernel size, ``k = |log2(C) / gamma + b / gamma|_odd`` (Wang et al. 2020, Eq. 12).
+
+    ``|t|_odd`` is the nearest odd number: the official code takes
+    ``int(t)`` and adds 1 when it is even. 256 -> 5, 512 -> 5, 1024 -> 5, 2048 -> 7.
+    """
+    t = int(abs((math.log2(channels) + b) / gamma))
+    return t if t % 2 else t + 1
+
+
+def eca(x, L, *, kernel_size: int, weight_decay=None, name: str = "eca"):
+    """ECA (Wang et al. 2020): SE without the bottleneck, a 1-D convolution across the pooled channels.
+
+    ``w = sigmoid(conv1d_k(GAP(F)))``: each channel's gate looks at its
+    ``k`` neighbours through ``k`` weights shared by every channel, instead
+    of SE's two fully connected layers (``2 C^2 / r`` weights). No bias, as
+    the official ``eca_layer``. Names: ``{name}_eca_squeeze``, ``_eca_conv``,
+    ``_eca_gate``, ``_eca_excite``.
+    """
+    s = L.avg_pool(x, (int(x.shape[1]), int(x.shape[2])), name=f"{name}_eca_squeeze")
+    s = L.channel_conv(s, kernel_size, weight_decay=weight_decay, name=f"{name}_eca_conv")
+    s = L.activation(s, "sigmoid", name=f"{name}_eca_gate")
+    return L.multiply([x, s], name=f"{name}_eca_excite")
 
 
 def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:

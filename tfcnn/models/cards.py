@@ -189,6 +189,8 @@ KERAS_FILE_MD5 = {
 _HE = "He et al., Deep Residual Learning for Image Recognition, CVPR 2016 (arXiv:1512.03385)"
 _HU = "Hu et al., Squeeze-and-Excitation Networks, CVPR 2018 (arXiv:1709.01507)"
 _VGG = "Simonyan & Zisserman, Very Deep Convolutional Networks, ICLR 2015 (arXiv:1409.1556)"
+_WOO = "Woo et al., CBAM: Convolutional Block Attention Module, ECCV 2018 (arXiv:1807.06521)"
+_WANG_ECA = "Wang et al., ECA-Net: Efficient Channel Attention, CVPR 2020 (arXiv:1910.03151)"
 _RAN = "Wang et al., Residual Attention Network for Image Classification, CVPR 2017 (arXiv:1704.06904)"
 _VGG_PROTOCOL = ("ILSVRC-2012 val, single model, dense evaluation at a single scale Q=256, trained at S=256; "
                  "multi-crop + dense, multi-scale evaluation gives less (Table 5: 24.4 for D)")
@@ -276,6 +278,14 @@ FACTS: dict[str, Facts] = {
                        f"{_HU}, Table 2, 'SENet' column"),
         _one(28_141_144, "timm seresnet50 28,088,024 trainable (Hu et al. arXiv:1709.01507: 28.1M) "
              "+ 53,120 BN stats")),
+    "cbam_resnet50": Facts(
+        PublishedError(22.66, 6.31, "ILSVRC-2012 val, 1 crop 224x224", f"{_WOO}, Table 4, 'ResNet50 + CBAM'"),
+        _one(28_142_776, "Woo et al. arXiv:1807.06521 Table 4: 28.09M; = SE-ResNet-50's 28,088,024 trainable "
+             "+ 16 x 100 for the spatial gates (7x7x2 kernel, BN gamma/beta) + 53,152 BN stats")),
+    "eca_resnet50": Facts(
+        PublishedError(22.52, 6.32, "ILSVRC-2012 val, 1 crop 224x224", f"{_WANG_ECA}, Table 2 (77.48 / 93.68 top-1/5)"),
+        _one(25_610_232, "torchvision ResNet-50 25,557,032 trainable + 80 ECA weights (released k=3,5,5,7 per stage, "
+             "BangguWu/ECANet) + 53,120 BN stats; the authors' 24.37M is also their plain ResNet-50's figure")),
     "attention56": Facts(
         PublishedError(21.76, 5.9, "ILSVRC-2012 val, 1 model, 1 crop", f"{_RAN}, Table 6"),
         _one(31_883_432, "tfcnn's reading of Wang et al. arXiv:1704.06904 (paper: 31.9M; see attention.py)")),
