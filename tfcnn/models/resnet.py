@@ -39,19 +39,19 @@ Layer names are Keras Applications' (``conv1_conv``, ``conv2_block1_1_conv``,
 
 from __future__ import annotations
 
+from tfcnn.errors import ModelError
 from tfcnn.models._common import (
     begin,
     check_choice,
     check_positive,
     check_weight_decay,
+    eca_kernel_size,
     finish,
     model_input,
     pooled_head,
 )
-from tfcnn.errors import ModelError
 from tfcnn.models._common import cbam as _cbam
 from tfcnn.models._common import eca as _eca
-from tfcnn.models._common import eca_kernel_size
 from tfcnn.models._common import squeeze_excite as _squeeze_excite
 from tfcnn.models.cards import KerasCounterpart, renamed
 from tfcnn.models.registry import ModelConfig, register_model
