@@ -14,8 +14,12 @@ each producer in it, the matching entries of each batch norm and depthwise
 kernel in it, and the matching input rows of every consumer.
 
 A group is *fixed* (never pruned) when it touches the model's input or
-output, a protected layer, a layer that mixes neighbouring channels (LRN, a
-softmax), or a grouped convolution. A layer type the graph does not know is
+output, a protected layer, a layer that mixes neighbouring channels (LRN,
+ECA's 1-D convolution across channels, a softmax) or reduces over all of
+them (CBAM's channel pool), a one-channel input that a ``Multiply``
+broadcasts over the channels (CBAM's spatial mask), or a grouped
+convolution. ``Concatenate`` along a spatial axis stacks maps of the same
+channels, so it joins them as ``Add`` does. A layer type the graph does not know is
 refused with one :class:`~tfcnn.errors.CompressError` naming it.
 
 Reference: Fang et al., "DepGraph: Towards Any Structural Pruning", CVPR 2023, arXiv:2301.12900.
@@ -37,7 +41,10 @@ PASSTHROUGH = ("BatchNormalization", "Activation", "ReLU", "LeakyReLU", "ELU", "
                "Cropping2D", "Dropout", "SpatialDropout2D", "UpSampling2D", "DepthwiseConv2D")
 MERGES = ("Add", "Multiply", "Subtract", "Maximum", "Minimum", "Average")
 # Layers that mix neighbouring channels: their channels stay as they are.
-CHANNEL_MIXING = ("RawLRN",)
+CHANNEL_MIXING = ("RawLRN", "RawChannelConv")
+# Layers that reduce over every channel (CBAM's mean and max across channels): a removed channel
+# would change the mean, so their inputs stay; their outputs are new channels of their own.
+CHANNEL_REDUCING = ("RawChannelPool",)
 
 
 @dataclass
@@ -123,15 +130,15 @@ def _inbound(layer):
 
 def _check_known(layer):
     kind = type(layer).__name__
-    known = PRODUCERS + PASSTHROUGH + MERGES + CHANNEL_MIXING + ("InputLayer", "Concatenate", "Flatten")
+    known = PRODUCERS + PASSTHROUGH + MERGES + CHANNEL_MIXING + CHANNEL_REDUCING + ("InputLayer", "Concatenate",
+                                                                                    "Flatten")
     if kind not in known:
         raise CompressError(f"structured pruning does not know layer type {kind}. "
                             f"Received: layer={layer.name} ({kind})")
     axis = layer.get_config().get("axis")
-    if kind in ("BatchNormalization", "Concatenate"):
+    if kind == "BatchNormalization":
         axes = axis if isinstance(axis, (list, tuple)) else [axis]
-        rank = len(layer.output_shape) if kind == "Concatenate" else len(layer.input_shape)
-        if [a % rank for a in axes] != [rank - 1]:
+        if [a % len(layer.input_shape) for a in axes] != [len(layer.input_shape) - 1]:
             raise CompressError(f"structured pruning needs {kind} on the channel axis. "
                                 f"Received: layer={layer.name} axis={axis}")
     if kind == "DepthwiseConv2D" and layer.depth_multiplier != 1:
@@ -166,6 +173,10 @@ def _trace(layers, uf):
             output[name] = list(ins[0])
             if kind == "Activation" and layer.get_config()["activation"] in ("softmax", "log_softmax"):
                 fixed.update(dict.fromkeys(ins[0], f"softmax in {name}"))
+        elif kind == "Multiply" and len(ins) == 2 and sorted(map(len, ins))[0] == 1 < len(max(ins, key=len)):
+            mask, full = sorted(ins, key=len)  # a one-channel mask scales every channel: nothing is coupled
+            fixed.update(dict.fromkeys(mask, f"one-channel mask broadcast over the channels in {name}"))
+            output[name] = list(full)
         elif kind in MERGES:
             for ids in ins[1:]:
                 if len(ids) != len(ins[0]):
@@ -174,8 +185,20 @@ def _trace(layers, uf):
                 for a, b in zip(ins[0], ids):
                     uf.union(a, b)
             output[name] = list(ins[0])
+        elif kind == "Concatenate" and layer.axis % len(layer.output_shape) != len(layer.output_shape) - 1:
+            if layer.axis % len(layer.output_shape) == 0:
+                raise CompressError(f"structured pruning cannot follow a concatenation over the batch. "
+                                    f"Received: layer={name} axis={layer.axis}")
+            for ids in ins[1:]:  # maps stacked side by side in space: channel i of every input is one channel
+                for a, b in zip(ins[0], ids):
+                    uf.union(a, b)
+            output[name] = list(ins[0])
         elif kind == "Concatenate":
             output[name] = [i for ids in ins for i in ids]
+        elif kind in CHANNEL_REDUCING:
+            output[name] = uf.new(layer.output_shape[-1])
+            reason = f"{kind} {name} reduces over every channel"
+            fixed.update(dict.fromkeys(ins[0] + output[name], reason))
         elif kind == "Flatten":
             positions = int(np.prod(layer.input_shape[1:-1]))
             output[name] = list(ins[0]) * positions  # channels_last: index = position * C + channel
@@ -219,7 +242,7 @@ def channel_graph(model, *, protect=()) -> ChannelGraph:
     groups = {}
     for layer in layers:
         kind, name = type(layer).__name__, layer.name
-        if kind in PRODUCERS or kind == "InputLayer":
+        if kind in PRODUCERS or kind in CHANNEL_REDUCING or kind == "InputLayer":
             for cid in dict.fromkeys(output[name]):
                 group = groups.setdefault(cid, ChannelGroup(gid=len(groups)))
                 group.producers.append(name)

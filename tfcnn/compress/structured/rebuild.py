@@ -17,7 +17,7 @@ import numpy as np
 
 from tfcnn._compat import keras
 from tfcnn.compress.structured.criteria import channel_scores
-from tfcnn.compress.structured.graph import PRODUCERS, channel_graph
+from tfcnn.compress.structured.graph import CHANNEL_MIXING, PRODUCERS, channel_graph
 from tfcnn.errors import CompressError
 
 SCOPES = ("layer", "global")
@@ -95,6 +95,8 @@ def _sliced_weights(layer, keep_in, keep_out):
         return [weights[0][:, :, keep_in], weights[1][:, :, rows][..., keep_out]] + [b[keep_out] for b in weights[2:]]
     if kind == "DepthwiseConv2D":
         return [weights[0][:, :, keep_out]] + [b[keep_out] for b in weights[1:]]
+    if kind in CHANNEL_MIXING:  # ECA's k shared weights: its channels are fixed, nothing to slice
+        return weights
     return [w[..., keep_out] for w in weights]  # batch norm, PReLU: one entry per channel
 
 
