@@ -55,7 +55,7 @@ def build(residual: bool, use_bn: bool = True):
     for b in range(1, BLOCKS + 1):
         if residual:
             x = resnet_module.basic_block(x, L, WIDTH, strides=1, conv_bias=not use_bn, bn_epsilon=1e-5,
-                                          se_reduction=None, weight_decay=None, name=f"block{b}")
+                                          attend=None, weight_decay=None, name=f"block{b}")
         else:
             x = L.conv_bn(x, WIDTH, 3, use_bn=use_bn, name=f"block{b}_1")
             x = L.conv_bn(x, WIDTH, 3, use_bn=use_bn, name=f"block{b}_2")

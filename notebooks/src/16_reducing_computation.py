@@ -10,6 +10,9 @@
 #   3. 1×1 bottlenecks (GoogLeNet, ResNet-50): squeeze the channels before the expensive 3×3;
 #   4. depthwise separable convolutions (MobileNet): a 3×3 per channel, then a 1×1 to mix channels — and grouped
 #      convolutions (AlexNet) between the two;
+# - three more blocks as MAC formulas, each checked against the library's block and the registered model: the
+#   channel shuffle (0 MACs, and why grouped 1×1 convolutions need it; ShuffleNet v2), the fire module
+#   (SqueezeNet) and the ghost module (GhostNet);
 # - that the analytic counts agree with TensorFlow's own profiler.
 
 # %% setup
@@ -131,6 +134,180 @@ plt.show()
 np.testing.assert_allclose(measured, [1 / (1 / c + 1 / 9) for c in channels], rtol=1e-12)
 
 # %% [markdown]
+# ## Channel shuffle: 0 MACs, and why grouped 1×1 convolutions need it
+# A grouped convolution with $g$ groups costs $H_{out} W_{out} \cdot F_h F_w \cdot (C_{in}/g) \cdot C_{out}$ MACs,
+# $1/g$ of the full one, because each output channel only reads the $C_{in}/g$ input channels of its own group.
+# ShuffleNet (Zhang et al. 2018) makes even the 1×1 convolutions grouped, and that has a price: stack two grouped
+# 1×1 layers and group $k$ of the output still depends only on group $k$ of the input. The *channel shuffle*
+# (`L.channel_shuffle`: reshape to $g \times C/g$, transpose, flatten) interleaves the groups so that every group
+# of the next layer reads from every group of the previous one. It moves numbers and multiplies none.
+#
+# A tiny example: six channels holding the values 0…5, shuffled with $g = 2$ and $g = 3$. Channel
+# $j \cdot (C/g) + i$ moves to position $i \cdot g + j$:
+
+# %%
+from tfcnn.models import lightweight
+
+
+def shuffled_order(c, groups):
+    inputs = keras.Input((1, 1, c))
+    model = keras.Model(inputs, L.channel_shuffle(inputs, groups, name="shuffle"))
+    out = model(np.arange(c, dtype="float32").reshape(1, 1, 1, c)).numpy().ravel().astype(int).tolist()
+    return out, analysis.summarize(model)
+
+
+for groups in (2, 3):
+    order, s = shuffled_order(6, groups)
+    by_hand = [0] * 6
+    for j in range(groups):
+        for i in range(6 // groups):
+            by_hand[i * groups + j] = j * (6 // groups) + i
+    print(f"g = {groups}: channels 0..5 come out in the order {order}; params {s.total_params}, MACs {s.total_macs}")
+    assert order == by_hand and s.total_macs == 0 and s.total_params == 0
+
+# %% [markdown]
+# Which input channels each output channel depends on, after two grouped 1×1 convolutions ($C = 8$, $g = 2$),
+# with and without a shuffle between them (a 1 where the Jacobian entry is non-zero), and the MACs of one grouped
+# 1×1 layer on a 28×28×256 map, $28 \cdot 28 \cdot (256/g) \cdot 256$:
+
+# %%
+def two_grouped_1x1(c, groups, shuffle):
+    inputs = keras.Input((1, 1, c))
+    x = L.conv_bn(inputs, c, 1, groups=groups, activation=None, use_bn=False, use_bias=False, name="g1")
+    if shuffle:
+        x = L.channel_shuffle(x, groups, name="shuffle")
+    x = L.conv_bn(x, c, 1, groups=groups, activation=None, use_bn=False, use_bias=False, name="g2")
+    return keras.Model(inputs, x)
+
+
+keras.utils.set_random_seed(SEED)
+reach = {}
+for shuffle in (False, True):
+    model = two_grouped_1x1(8, 2, shuffle)
+    x_in = tf.random.stateless_normal((1, 1, 1, 8), seed=(SEED, 2))
+    with tf.GradientTape() as tape:
+        tape.watch(x_in)
+        y_out = model(x_in)
+    jac = tape.jacobian(y_out, x_in).numpy().reshape(8, 8)  # [output channel, input channel]
+    reach[shuffle] = (np.abs(jac) > 1e-7).astype(int)
+    print(f"{'with' if shuffle else 'without'} shuffle: output channel x input channel\n{reach[shuffle]}")
+assert reach[False][:4, 4:].sum() == 0 and reach[False][4:, :4].sum() == 0  # two separate halves
+assert reach[True].all()  # every output reads every input
+
+for groups in (1, 2, 4, 8):
+    s = measure("grouped", lambda x, g=groups: L.conv_bn(x, C, 1, groups=g, use_bn=False, use_bias=False,
+                                                        name="conv"))[0]
+    assert s.total_macs == SIZE * SIZE * (C // groups) * C
+    print(f"grouped 1x1, g = {groups}: {s.total_macs / 1e6:5.1f} M MACs = 28·28·{C // groups}·{C}")
+
+# %% [markdown]
+# ShuffleNet v2 (Ma et al. 2018) keeps the shuffle but drops the grouped 1×1 convolutions: a unit splits its $C$
+# channels in two, leaves one half alone, runs the other half ($c = C/2$) through 1×1, depthwise 3×3 and 1×1, and
+# shuffles the concatenation so that the next unit's split mixes both. A stride-1 unit costs
+# $H W \cdot (c \cdot c + 9 c + c \cdot c) = H W (2c^2 + 9c)$ MACs, checked on the library's `shuffle_unit` and on
+# every stride-1 unit of the registered `shufflenet_v2_x1_0`, whose shuffle layers count 0:
+
+# %%
+print(inspect.getsource(lightweight.shuffle_unit))
+unit, _ = measure("unit", lambda x: lightweight.shuffle_unit(x, L, C, strides=1, name="unit"))
+half = C // 2
+assert unit.total_macs == SIZE * SIZE * (2 * half * half + 9 * half)
+print(f"one stride-1 unit on 28x28x{C}: {unit.total_macs / 1e6:.1f} M MACs = 28·28·(2·{half}² + 9·{half}); "
+      f"a 3x3 convolution {C} -> {C}: {one.total_macs / unit.total_macs:.0f}x more")
+
+shufflenet = analysis.summarize(tfcnn.create_model("shufflenet_v2_x1_0"))
+rows_by_name = {row.name: row for row in shufflenet.layers}
+units = sorted({row.name[: -len("_split_left")] for row in shufflenet.layers if row.name.endswith("_split_left")})
+for u in units:
+    h, w, c_out = rows_by_name[f"{u}_concat"].output_shape
+    unit_macs = sum(row.macs for row in shufflenet.layers if row.name.startswith(u + "_"))
+    assert unit_macs == h * w * (2 * (c_out // 2) ** 2 + 9 * (c_out // 2)), u
+shuffle_macs = sum(row.macs for row in shufflenet.layers if "_shuffle" in row.name)
+assert shuffle_macs == 0
+print(f"shufflenet_v2_x1_0: {len(units)} stride-1 units match H·W·(2c² + 9c); its "
+      f"{sum(row.name.endswith('_shuffle') for row in shufflenet.layers)} shuffles cost {shuffle_macs} MACs; "
+      f"total {shufflenet.total_macs / 1e6:.0f} M MACs")
+keras.backend.clear_session()
+
+# %% [markdown]
+# ## The fire module (SqueezeNet)
+# “\(1*1\)卷积核可以帮助减少channel的数量。” (section 从卷积的角度思考,如何减小网络中的计算量). SqueezeNet (Iandola et al.
+# 2016) builds its whole body from that sentence. A *fire module* squeezes $C_{in}$ channels to $s$ with a 1×1
+# convolution, then expands with $e_1$ 1×1 and $e_3$ 3×3 filters side by side and concatenates them
+# ($e_1 + e_3$ channels out). Its cost is
+# $H W \cdot (C_{in} \cdot s + s \cdot e_1 + 9 \cdot s \cdot e_3)$ MACs, against $H W \cdot 9 \cdot C_{in} (e_1 + e_3)$
+# for one 3×3 convolution with the same input and output. The library's module, then every fire module of the
+# registered `squeezenet1_1` checked against the formula:
+
+# %%
+print(inspect.getsource(lightweight.fire_module))
+
+
+def fire_macs(h, w, c_in, s, e1, e3):
+    return h * w * (c_in * s + s * e1 + 9 * s * e3)
+
+
+squeezenet = analysis.summarize(tfcnn.create_model("squeezenet1_1"))
+rows_by_name = {row.name: row for row in squeezenet.layers}
+print("| module | input | s, e1, e3 | MACs (formula) | MACs (summarize) | a 3x3 conv instead | ratio |")
+print("|---|---|---|---:|---:|---:|---:|")
+fire_total = 0
+for n in range(2, 10):
+    c_in = rows_by_name[rows_by_name[f"fire{n}_squeeze_conv"].inbound[0]].output_shape[-1]
+    h, w, s_ch = rows_by_name[f"fire{n}_squeeze_conv"].output_shape
+    e1, e3 = (rows_by_name[f"fire{n}_expand{k}_conv"].output_shape[-1] for k in ("1x1", "3x3"))
+    by_hand = fire_macs(h, w, c_in, s_ch, e1, e3)
+    measured = sum(row.macs for row in squeezenet.layers if row.name.startswith(f"fire{n}_"))
+    assert measured == by_hand, n
+    plain3x3 = h * w * 9 * c_in * (e1 + e3)
+    fire_total += measured
+    print(f"| fire{n} | {h}x{w}x{c_in} | {s_ch}, {e1}, {e3} | {by_hand:,} | {measured:,} | {plain3x3:,} | "
+          f"{plain3x3 / by_hand:.1f}x |")
+print(f"squeezenet1_1: {squeezenet.total_macs / 1e6:.0f} M MACs, {squeezenet.total_params:,} parameters; "
+      f"the fire modules: {100 * fire_total / squeezenet.total_macs:.0f} % of the MACs")
+keras.backend.clear_session()
+
+# %% [markdown]
+# ## The ghost module (GhostNet)
+# “我们在设计卷积的时候,要压缩网络的时候,就可以从上面的点来进行考虑。” (section 从卷积的角度思考,如何减小网络中的计算量).
+# GhostNet (Han et al. 2020) observes that many feature maps of a layer look like cheap transformations of others.
+# A *ghost module* producing $n$ channels computes only $m = n/s$ of them with a 1×1 convolution ($s = 2$ in the
+# paper) and makes the other $(s-1) m$ "ghosts" with a depthwise 3×3 convolution of those $m$. Its cost is
+# $H W \cdot (C_{in} \cdot m + 9 \cdot (s - 1) m)$ MACs instead of $H W \cdot C_{in} \cdot n$ for the 1×1
+# convolution it replaces, a saving of $s \cdot C_{in} / (C_{in} + 9 (s - 1))$, which tends to $s$ when
+# $C_{in} \gg 9$. The library's module, measured on the 28×28×256 map, then every ghost module of the registered
+# `ghostnet`:
+
+# %%
+print(inspect.getsource(lightweight.ghost_module))
+S = lightweight.GHOST_RATIO
+ghost, _ = measure("ghost", lambda x: lightweight.ghost_module(x, L, C, name="ghost"))
+pointwise, _ = measure("pw", lambda x: L.conv_bn(x, C, 1, use_bn=False, use_bias=False, name="pw"))
+m = C // S
+assert ghost.total_macs == SIZE * SIZE * (C * m + 9 * (S - 1) * m)
+assert pointwise.total_macs == SIZE * SIZE * C * C
+saving = pointwise.total_macs / ghost.total_macs
+assert abs(saving - S * C / (C + 9 * (S - 1))) < 1e-12
+print(f"ghost module 256 -> 256 on 28x28: {ghost.total_macs / 1e6:.2f} M MACs; the 1x1 convolution: "
+      f"{pointwise.total_macs / 1e6:.2f} M; saving {saving:.3f}x = 2·256 / (256 + 9)")
+
+ghostnet = analysis.summarize(tfcnn.create_model("ghostnet"))
+rows_by_name = {row.name: row for row in ghostnet.layers}
+modules = [row.name[: -len("_primary_conv")] for row in ghostnet.layers if row.name.endswith("_primary_conv")]
+ghost_total = 0
+for g in modules:
+    primary = rows_by_name[f"{g}_primary_conv"]
+    c_in = rows_by_name[primary.inbound[0]].output_shape[-1]
+    h, w, m_g = primary.output_shape
+    by_hand = h * w * (c_in * m_g + 9 * (S - 1) * m_g)
+    measured = primary.macs + rows_by_name[f"{g}_cheap_conv"].macs
+    assert measured == by_hand, g
+    ghost_total += measured
+print(f"ghostnet: all {len(modules)} ghost modules match H·W·(C_in·m + 9·m); they are "
+      f"{100 * ghost_total / ghostnet.total_macs:.0f} % of its {ghostnet.total_macs / 1e6:.0f} M MACs")
+keras.backend.clear_session()
+
+# %% [markdown]
 # ## In the architectures
 # The techniques, where they appear in the zoo (MACs per 224×224 image; the comparison of whole networks is
 # chapter 17):
@@ -141,6 +318,9 @@ np.testing.assert_allclose(measured, [1 / (1 / c + 1 / 9) for c in channels], rt
 # | stride-2 convolution instead of pooling | ResNet (down-sampling blocks), MobileNet | 15, 19 |
 # | 1×1 bottleneck | GoogLeNet, ResNet-50 | 14, 15 |
 # | grouped / depthwise separable | AlexNet (2 groups), MobileNet | 12, 19 |
+# | channel split and shuffle | ShuffleNet v2 | 16, 17 |
+# | squeeze with 1×1, expand with 1×1 and 3×3 (fire module) | SqueezeNet 1.1 | 16, 17 |
+# | half the channels by a cheap depthwise 3×3 (ghost module) | GhostNet | 16, 17 |
 #
 # MobileNet v1 is a stack of depthwise separable blocks; its 1×1 pointwise layers do almost all the work:
 

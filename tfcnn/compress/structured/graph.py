@@ -173,7 +173,7 @@ def _trace(layers, uf):
             output[name] = list(ins[0])
             if kind == "Activation" and layer.get_config()["activation"] in ("softmax", "log_softmax"):
                 fixed.update(dict.fromkeys(ins[0], f"softmax in {name}"))
-        elif kind == "Multiply" and len(ins) == 2 and sorted(map(len, ins))[0] == 1 < len(max(ins, key=len)):
+        elif kind == "Multiply" and len(ins) == 2 and min(map(len, ins)) == 1 < max(map(len, ins)):
             mask, full = sorted(ins, key=len)  # a one-channel mask scales every channel: nothing is coupled
             fixed.update(dict.fromkeys(mask, f"one-channel mask broadcast over the channels in {name}"))
             output[name] = list(full)
