@@ -23,7 +23,7 @@ MODELS = tfcnn.list_models()
 CLASSES = 3
 # Deep or wide at any input: a style comparison costs 20 s or more on two cores.
 # (attention92, resnet101/152 and efficientnet_b1-b3 repeat a sibling's blocks: zoo_checks.DEEP_REPEATS.)
-HEAVY = {"inception_v3", "se_resnet50"}
+HEAVY = {"inception_v3", "se_resnet50", "cbam_resnet50", "eca_resnet50"}
 BIG_GOLDEN = 50_000_000  # building a model this large at 224x224 takes seconds: marked slow
 
 

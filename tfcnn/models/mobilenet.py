@@ -37,6 +37,7 @@ from tfcnn.models._common import (
     check_positive,
     check_rate,
     check_weight_decay,
+    correct_pad,
     finish,
     make_divisible,
     model_input,
@@ -68,19 +69,11 @@ def _check_width(alpha, channels) -> None:
         raise ModelError(f"alpha is so small that a layer has no channels. Received: alpha={alpha!r}")
 
 
-def _stride2_pad(x, L, *, symmetric_when_odd: bool, name: str):
-    """Keras's padding before a stride-2 VALID 3x3: one row/column bottom-right (v1), or ``correct_pad`` (v2)."""
-    h, w = int(x.shape[1]), int(x.shape[2])
-    if symmetric_when_odd:  # imagenet_utils.correct_pad: (0, 1) for an even size, (1, 1) for an odd one
-        return L.zero_pad(x, ((h % 2, 1), (w % 2, 1)), name=name)
-    return L.zero_pad(x, ((0, 1), (0, 1)), name=name)
-
-
 def separable_block(x, L, filters, *, strides, depth_multiplier, weight_decay, name):
     """Depthwise 3x3 (+BN+ReLU6), then pointwise 1x1 (+BN+ReLU6): MobileNet v1's building block."""
     padding = "same"
     if strides == 2:
-        x = _stride2_pad(x, L, symmetric_when_odd=False, name=f"{name}_pad")
+        x = L.zero_pad(x, ((0, 1), (0, 1)), name=f"{name}_pad")  # Keras's v1: one row/column bottom-right
         padding = "valid"
     x = L.depthwise_conv_bn(x, 3, strides=strides, padding=padding, depth_multiplier=depth_multiplier,
                             activation="relu6", bn_epsilon=BN_EPSILON, weight_decay=weight_decay, name=f"{name}_dw")
@@ -97,7 +90,7 @@ def inverted_residual(x, L, *, expansion, filters, strides, weight_decay, name):
                       weight_decay=weight_decay, name=f"{name}_expand")
     padding = "same"
     if strides == 2:
-        y = _stride2_pad(y, L, symmetric_when_odd=True, name=f"{name}_pad")
+        y = correct_pad(y, L, 3, name=f"{name}_pad")  # Keras's v2: (1, 1) on an odd side, (0, 1) on an even one
         padding = "valid"
     y = L.depthwise_conv_bn(y, 3, strides=strides, padding=padding, activation="relu6", bn_epsilon=BN_EPSILON,
                             weight_decay=weight_decay, name=f"{name}_dw")
