@@ -4,8 +4,8 @@ The notes end with 模型压缩 and 模型剪枝: make a network small and fast 
 for an embedded device while losing little accuracy. ``tfcnn.compress``
 turns a trained run folder into ``.tflite`` variants (float32, dynamic
 range, float16, full int8, int8 I/O, QAT, pruned, 2:4, clustered and their
-collaborative combinations), runs each on the whole test set with LiteRT,
-and writes a report with size, gzipped size, accuracy, agreement with the
+collaborative combinations, channel-pruned with or without distillation),
+runs each on the whole test set with LiteRT, and writes a report with size, gzipped size, accuracy, agreement with the
 float model and latency.
 
 TFMOT is imported only when a function needs it, never by ``import tfcnn``.
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from tfcnn.compress._common import CompressError, kernel_sparsity
 from tfcnn.compress.cluster import cluster_model
+from tfcnn.compress.distill import distill, distillation_loss
 from tfcnn.compress.pipeline import Conversion, Stage, compress, plan
 from tfcnn.compress.prune import apply_pruning, check_m_by_n, parse_sparsity, prune_model, strip
 from tfcnn.compress.quantize import qat, quantize_aware, to_tflite
@@ -37,6 +38,8 @@ __all__ = [
     "check_m_by_n",
     "cluster_model",
     "compress",
+    "distill",
+    "distillation_loss",
     "evaluate",
     "interpreter",
     "kernel_sparsity",
