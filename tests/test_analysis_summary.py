@@ -225,3 +225,13 @@ def test_every_registered_architecture_has_a_cited_published_row():
         assert row.top1 is None or 0 < row.top1 < 100, name
     text = analysis.format_comparison(analysis.compare_architectures(["lenet"]), markdown=True)
     assert text.splitlines()[0].startswith("| Model |") and "LeCun" in text
+
+
+@pytest.mark.parametrize("name,label", [("densenet121", "1-crop"), ("shufflenet_v2_x1_0", "1-crop"),
+                                        ("googlenet", "1-crop"), ("alexnet", "10-crop"), ("resnet18", "10-crop"), ("vgg16", "dense, 1 scale"), ("squeezenet1_1", "1-crop"),
+                                        ("lenet", "-")])
+def test_compare_labels_each_rows_protocol_from_its_card(name, label):
+    """A single-crop row that quotes a 10-crop figure in passing (DenseNet) is still a 1-crop row."""
+    from tfcnn.analysis.compare import _short_protocol
+
+    assert _short_protocol(tfcnn.get_config(name).published_error.protocol) == label

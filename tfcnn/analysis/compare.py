@@ -6,6 +6,7 @@ with the protocol each was measured by and its source.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from tfcnn._compat import keras
@@ -84,7 +85,8 @@ def format_comparison(rows: list[dict], *, markdown: bool = False) -> str:
             ref = f"[{len(notes)}]"
         table.append((row["name"], "x".join(str(d) for d in row["input_shape"]), str(row["depth"]),
                       f"{row['params'] / 1e6:.2f} M", _si(row["macs"]), f"{100 * row['fc_share']:.1f} %",
-                      err, _short_protocol(row["protocol"]) + (f" {ref}" if ref else "")))
+                      err, ("-" if row["top1_error"] is None else _short_protocol(row["protocol"]))
+                      + (f" {ref}" if ref else "")))
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
         lines += ["| " + " | ".join(r) + " |" for r in table[1:]]
@@ -102,10 +104,10 @@ def format_comparison(rows: list[dict], *, markdown: bool = False) -> str:
 
 def _short_protocol(protocol: str) -> str:
     p = protocol.lower()
+    if re.search(r"\b(1|single)( \S+)? crop\b", p):  # before 10-crop: single-crop rows may mention 10 crops
+        return "1-crop"
     if not protocol or "not" in p.split(",")[0] or "only" in p:
         return "-"
-    if "1 crop" in p:  # before 10-crop: single-crop rows mention the 10-crop figure in passing
-        return "1-crop"
     if "10-crop" in p or "10 crops" in p:
         return "10-crop"
     if "dense" in p:
