@@ -3,6 +3,7 @@
     python -m tfcnn.compress saved_models/lenet                 # float32, dynamic range, float16, int8
     python -m tfcnn.compress saved_models/lenet --prune 0.8 --qat
     python -m tfcnn.compress saved_models/vgg16 --prune 0.9 --prune-layers dense
+    python -m tfcnn.compress saved_models/lenet --prune-channels 0.5 --distill  # a thinner model, fewer MACs
     python -m tfcnn.compress saved_models/lenet --all           # everything below in one go
     python -m tfcnn.compress saved_models/lenet --mcu --flash 1M --ram 256K  # and a microcontroller build
 
@@ -24,7 +25,7 @@ from tfcnn._cli import ArgumentParser, run_main
 from tfcnn.compress import cluster as cluster_mod
 from tfcnn.compress import prune as prune_mod
 from tfcnn.compress import report as report_mod
-from tfcnn.compress.pipeline import compress
+from tfcnn.compress.pipeline import CHANNEL_DEFAULTS, channel_request, compress
 from tfcnn.deploy import budget as deploy_budget
 from tfcnn.deploy.carray import check_name
 from tfcnn.deploy.report import kib
@@ -34,6 +35,9 @@ from tfcnn.optim import check_lr
 PROG = "python -m tfcnn.compress"
 ALL_PRUNE = ("0.8", "2:4")
 ALL_CLUSTERS = 16
+ALL_CHANNELS = "0.5"
+CHANNEL_FLAGS = {"ratio": "--prune-channels", "criterion": "--criterion", "round_to": "--round-to",
+                 "temperature": "--temperature", "alpha": "--alpha"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,9 +53,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="quantization-aware training (pruning-/cluster-preserving after --prune/--cluster)")
     p.add_argument("--int8-io", action="store_true", help="also a full-int8 file with int8 input and output")
     p.add_argument("--all", action="store_true",
-                   help=f"every variant: --prune {' --prune '.join(ALL_PRUNE)} --cluster {ALL_CLUSTERS} --qat --int8-io")
+                   help=f"every variant: --prune {' --prune '.join(ALL_PRUNE)} --cluster {ALL_CLUSTERS} --qat --int8-io "
+                        f"--prune-channels {ALL_CHANNELS}")
+    c = p.add_argument_group("channel pruning (a thinner model: fewer MACs, lower latency)")
+    c.add_argument("--prune-channels", default=None, metavar="RATIO",
+                   help="remove this fraction (0, 1) of the channels of every prunable layer and rebuild the model")
+    c.add_argument("--criterion", default=None, help="with --prune-channels: how channels are ranked, l1 (default), "
+                   "l2, bn (batch-norm |gamma|) or taylor")
+    c.add_argument("--round-to", default=None, metavar="N",
+                   help="with --prune-channels: kept widths rounded up to a multiple of N (default 1; 8 suits SIMD)")
+    c.add_argument("--distill", action="store_true",
+                   help="with --prune-channels: fine-tune the thin model by distillation from the float model")
+    c.add_argument("--temperature", default=None, metavar="T", help="with --distill: softening T > 0 (default 4)")
+    c.add_argument("--alpha", default=None, metavar="A",
+                   help="with --distill: weight of the hard labels in [0, 1] (default 0.1)")
     p.add_argument("--epochs", type=int, default=None,
-                   help="fine-tuning epochs for pruning, clustering and QAT (default: 5, 1 and 1)")
+                   help="fine-tuning epochs for pruning, channel pruning, clustering and QAT (default: 5, 5, 1 and 1)")
     p.add_argument("--lr", type=float, default=None, help="fine-tuning learning rate (default: the training recipe's)")
     p.add_argument("--latency-images", type=int, default=200, help="test images timed for latency (default 200)")
     g = p.add_argument_group("microcontroller (TFLM)")
@@ -96,6 +113,42 @@ def export_mcu(model_dir, mcu: dict, log=print) -> dict:
     return result
 
 
+def _needs(flag: str, value, parent: str, given: bool) -> None:
+    if value is not None and not given:
+        raise CompressError(f"{flag} only applies with {parent}. Received: {flag}={value!r}")
+
+
+def _resolve_channels(args: argparse.Namespace) -> dict | None:
+    """The channel-pruning request, checked before any work, or ``None`` without ``--prune-channels``."""
+    ratio = args.prune_channels if args.prune_channels is not None else (ALL_CHANNELS if args.all else None)
+    for flag, value in (("--criterion", args.criterion), ("--round-to", args.round_to),
+                        ("--distill", True if args.distill else None)):
+        _needs(flag, value, "--prune-channels", ratio is not None)
+    for flag, value in (("--temperature", args.temperature), ("--alpha", args.alpha)):
+        _needs(flag, value, "--distill", args.distill)
+    if ratio is None:
+        return None
+    given = {"ratio": ratio, "round_to": args.round_to, "temperature": args.temperature, "alpha": args.alpha}
+    numbers = {}
+    for key, text in given.items():
+        if text is None:
+            continue
+        try:
+            numbers[key] = int(text) if key == "round_to" else float(text)
+        except ValueError:
+            kind = "an integer" if key == "round_to" else "a number"
+            raise CompressError(f"{CHANNEL_FLAGS[key]} must be {kind}. Received: {CHANNEL_FLAGS[key]}={text!r}") from None
+    options = {**CHANNEL_DEFAULTS, "criterion": args.criterion or CHANNEL_DEFAULTS["criterion"],
+               "distill": bool(args.distill), **{k: v for k, v in numbers.items() if k != "ratio"}}
+    try:
+        return channel_request(numbers["ratio"], **options)
+    except CompressError as err:
+        message = str(err)
+        for key, flag in CHANNEL_FLAGS.items():
+            message = message.replace(f"Received: {key}=", f"Received: {flag}=")
+        raise CompressError(message) from None
+
+
 def resolve(args: argparse.Namespace) -> dict:
     """Validate everything before any work is done, so bad input leaves nothing behind."""
     prunes = list(args.prune or [])
@@ -121,11 +174,18 @@ def resolve(args: argparse.Namespace) -> dict:
         check_lr(args.lr, argname="--lr")
     if args.latency_images < 1:
         raise CompressError(f"--latency-images must be >= 1. Received: --latency-images={args.latency_images}")
+    channels = _resolve_channels(args)
     run = runs.RunDir.open(args.model_dir, argname="MODEL_DIR")  # not a finished run: fail before loading anything
     mcu = _resolve_mcu(args, run)
     return {"mcu": mcu, "model_dir": args.model_dir, "sparsities": sparsities, "prune_layers": args.prune_layers,
-            "clusters": k, "qat": bool(args.qat or args.all), "int8_io": bool(args.int8_io or args.all or mcu),
+            "clusters": k, "channels": channels, "qat": bool(args.qat or args.all), "int8_io": bool(args.int8_io or args.all or mcu),
             "epochs": args.epochs, "lr": args.lr, "latency_images": args.latency_images, "quiet": args.quiet}
+
+
+def _channel_kwargs(channels: dict | None) -> dict:
+    if not channels:
+        return {}
+    return {"prune_channels": channels["ratio"], **{k: v for k, v in channels.items() if k != "ratio"}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         log = (lambda *_: None) if opts["quiet"] else print
         report = compress(opts["model_dir"], prune=opts["sparsities"], prune_layers=opts["prune_layers"],
                           clusters=opts["clusters"], qat=opts["qat"], int8_io=opts["int8_io"],
-                          epochs=opts["epochs"], lr=opts["lr"], latency_images=opts["latency_images"], log=log)
+                          **_channel_kwargs(opts["channels"]), epochs=opts["epochs"], lr=opts["lr"], latency_images=opts["latency_images"], log=log)
         if not opts["quiet"]:
             print(report_mod.markdown(report))
         if opts["mcu"]:

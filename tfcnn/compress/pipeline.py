@@ -1,7 +1,8 @@
 """The compression pipeline as a table: which Keras models to make, and which ``.tflite`` files from each.
 
 A *stage* makes one Keras model from another (the trained float model, QAT,
-pruning at one sparsity, clustering, their collaborative combinations); each
+pruning at one sparsity, clustering, their collaborative combinations,
+channel pruning that rebuilds a thinner model, optionally distilled); each
 stage lists the *conversions* it publishes. :func:`plan` writes the table
 for a request, :func:`compress` walks it: a stage whose parent failed is
 skipped with the reason, every file is verified with LiteRT on the whole
@@ -18,19 +19,29 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tfcnn import _io, runs
+from tfcnn import _io, analysis, runs
 from tfcnn._compat import quiet_native_stderr
 from tfcnn.compress import cluster as cluster_mod
 from tfcnn.compress import prune as prune_mod
 from tfcnn.compress import quantize as quantize_mod
 from tfcnn.compress import report as report_mod
+from tfcnn.compress import structured
 from tfcnn.compress import tflite as tflite_mod
-from tfcnn.compress._common import keras_accuracy, overall_sparsity
+from tfcnn.compress._common import compile_for_fine_tuning, keras_accuracy, overall_sparsity
+from tfcnn.compress.distill import check_alpha, check_temperature
+from tfcnn.compress.distill import distill as distill_into
 from tfcnn.errors import CompressError
 from tfcnn.optim import check_lr
 
 PTQ = ("float32", "dynamic_range", "float16", "int8", "int8_per_tensor")
 """Post-training conversions of the trained float model."""
+
+CHANNEL_DEFAULTS = {"criterion": "l1", "round_to": 1, "distill": False, "temperature": 4.0, "alpha": 0.1}
+"""What a channel-pruning request holds besides its ``ratio`` (:func:`channel_request`)."""
+
+REUSED_EXTRAS = ("keras_model", "sparsity", "m_by_n_ok", "distinct_values", "macs", "params", "macs_ratio", "widths",
+                 "fine_tuning")
+"""The report extras a reused stage carries over from the previous report."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,8 +132,57 @@ def _cluster(clusters: int, name: str, keep_zeros: bool):
     return make
 
 
-def plan(sparsities=(), clusters: int | None = None, qat: bool = False, int8_io: bool = False) -> list[Stage]:
+def channel_tag(ratio: float) -> str:
+    """A file-name-safe tag: 0.5 -> ``channels50``, 0.375 -> ``channels37p5``."""
+    return "channels" + f"{ratio * 100:g}".replace(".", "p")
+
+
+def channel_request(ratio, *, criterion: str = "l1", round_to: int = 1, distill: bool = False,
+                    temperature: float = 4.0, alpha: float = 0.1) -> dict:
+    """A checked channel-pruning request: ``{"ratio", "criterion", "round_to", "distill", "temperature", "alpha"}``.
+
+    Raises:
+        CompressError: a ratio outside (0, 1), an unknown criterion, a bad ``round_to``, temperature or alpha.
+    """
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio < 1:  # NaN fails too
+        raise CompressError(f"the channel ratio must be a fraction in (0, 1). Received: ratio={ratio!r}")
+    if criterion not in structured.CRITERIA:
+        raise CompressError(f"criterion must be one of {', '.join(structured.CRITERIA)}. "
+                            f"Received: criterion={criterion!r}")
+    if isinstance(round_to, bool) or not isinstance(round_to, int) or round_to < 1:
+        raise CompressError(f"round_to must be a positive integer. Received: round_to={round_to!r}")
+    return {"ratio": float(ratio), "criterion": criterion, "round_to": round_to, "distill": bool(distill),
+            "temperature": check_temperature(temperature), "alpha": check_alpha(alpha)}
+
+
+def _channels(request: dict, tag: str):
+    """Remove channels for real (a thinner model), then fine-tune it on the labels or distil the float model into it."""
+    def make(model, ctx):
+        data = ctx.train_ds if request["criterion"] == "taylor" else None
+        thin, table = structured.prune_channels(model, ratio=request["ratio"], criterion=request["criterion"],
+                                                round_to=request["round_to"], data=data)
+        epochs = ctx.epochs or 5  # as long as TFMOT pruning's fine-tuning
+        if request["distill"]:
+            distill_into(model, thin, ctx.train_ds, temperature=request["temperature"],
+                                alpha=request["alpha"], epochs=epochs, optimizer=ctx.optimizer, lr=ctx.base_lr)
+            how = f"distilled from the float model (T={request['temperature']:g}, alpha={request['alpha']:g})"
+        else:
+            compile_for_fine_tuning(thin, optimizer=ctx.optimizer, lr=ctx.base_lr)
+            thin.fit(ctx.train_ds, epochs=epochs, verbose=0)
+            how = "fine-tuned on the labels"
+        macs, float_macs = analysis.summarize(thin).total_macs, analysis.summarize(model).total_macs
+        return thin, {"keras_model": ctx.save(thin, tag), "macs": int(macs), "params": int(thin.count_params()),
+                      "macs_ratio": macs / float_macs if float_macs else None, "widths": table,
+                      "fine_tuning": f"{how}, {epochs} epochs, criterion {request['criterion']}"}
+    return make
+
+
+def plan(sparsities=(), clusters: int | None = None, qat: bool = False, int8_io: bool = False,
+         channels: dict | None = None) -> list[Stage]:
     """The table of stages for a request, in the order they run.
+
+    ``channels`` is a :func:`channel_request` (or ``None``): one stage that
+    removes channels from the float model and publishes a float32 and an int8 file.
 
     Example:
         >>> [s.name for s in plan([0.8], clusters=16, qat=True)]
@@ -154,13 +214,18 @@ def plan(sparsities=(), clusters: int | None = None, qat: bool = False, int8_io:
                 scheme, suffix = ("prune_cluster_preserve", "pcqat") if keep_zeros else ("cluster_preserve", "cqat")
                 stages.append(Stage(f"{name}_{suffix}", name, _qat(scheme, f"{name}_{suffix}"),
                                     (Conversion(f"{name}_{suffix}_int8", "qat"),)))
+    if channels:
+        tag = channel_tag(channels["ratio"])
+        stages.append(Stage(tag, "float", _channels(channels, tag),
+                            (Conversion(f"{tag}_float32", "float32"), Conversion(f"{tag}_int8", "int8"))))
     return stages
 
 
 # ---------------------------------------------------------------------------------------- the walk
 def compress(model_dir: str, *, prune=None, prune_layers=None, clusters: int | None = None, qat: bool = False,
-             int8_io: bool = False, epochs: int | None = None, lr: float | None = None, latency_images: int = 200,
-             log=print) -> dict:
+             int8_io: bool = False, prune_channels: float | None = None, criterion: str = "l1", round_to: int = 1,
+             distill: bool = False, temperature: float = 4.0, alpha: float = 0.1, epochs: int | None = None,
+             lr: float | None = None, latency_images: int = 200, log=print) -> dict:
     """Produce, verify and measure the compressed variants of a trained model; write the report.
 
     The report (``compression.{json,md}``) is rewritten after every variant, so
@@ -175,7 +240,13 @@ def compress(model_dir: str, *, prune=None, prune_layers=None, clusters: int | N
         clusters: number of weight clusters, or ``None``.
         qat: quantization-aware training too (collaborative after pruning/clustering).
         int8_io: also an int8-input/output file.
-        epochs: fine-tuning epochs (default 5 for pruning, 1 for clustering and QAT).
+        prune_channels: fraction of the channels of every prunable layer group to remove for real
+            (:func:`tfcnn.compress.structured.prune_channels`: a thinner model, fewer MACs), or ``None``.
+        criterion: how channels are ranked: ``'l1'``, ``'l2'``, ``'bn'`` or ``'taylor'``.
+        round_to: kept widths rounded up to a multiple of this.
+        distill: fine-tune the thinner model by distillation from the float model instead of on the labels.
+        temperature, alpha: the distillation's softening and hard-label weight (:func:`tfcnn.compress.distill.distill`).
+        epochs: fine-tuning epochs (default 5 for pruning and channel pruning, 1 for clustering and QAT).
         lr: fine-tuning learning rate (default: the run's; a tenth of it for QAT and clustering).
         latency_images: test images timed for latency.
         log: where progress lines go.
@@ -199,9 +270,14 @@ def compress(model_dir: str, *, prune=None, prune_layers=None, clusters: int | N
         clusters = cluster_mod.check_clusters(clusters)
     if lr is not None:
         check_lr(lr, argname="--lr")
+    if distill and prune_channels is None:
+        raise CompressError("distill needs a channel pruning to distil into. Received: distill=True, "
+                            "prune_channels=None")
+    channels = None if prune_channels is None else channel_request(
+        prune_channels, criterion=criterion, round_to=round_to, distill=distill, temperature=temperature, alpha=alpha)
     run = runs.RunDir.open(model_dir)
     loaded = run.load()
-    _check_against_model(loaded.model, sparsities, prune_layers, clusters)
+    _check_against_model(loaded.model, sparsities, prune_layers, clusters, channels)
     for folder in (runs.TFLITE, runs.COMPRESSED):
         _io.remove_stale_temporaries(run.file(folder))
     tuning = run.fine_tuning
@@ -211,6 +287,8 @@ def compress(model_dir: str, *, prune=None, prune_layers=None, clusters: int | N
     request = {"prune": [prune_mod.variant_tag(s) for s in sparsities], "prune_layers": prune_layers,
                "clusters": clusters, "qat": qat, "int8_io": int8_io, "epochs": epochs, "lr": lr,
                "latency_images": latency_images}
+    if channels:  # only when asked, so that earlier reports of other requests stay reusable
+        request["prune_channels"] = channels
     images, labels = loaded.test_images(), loaded.data.y_test
     keras_acc, reference = keras_accuracy(loaded.model, images, labels)
     report = {
@@ -221,7 +299,7 @@ def compress(model_dir: str, *, prune=None, prune_layers=None, clusters: int | N
     }
     verify = {"images": images, "labels": labels, "reference_pred": reference, "latency_images": latency_images}
     _io.write_text(run.file(runs.TFLITE, runs.LABELS), "\n".join(loaded.data.class_names) + "\n")
-    _walk(plan(sparsities, clusters, qat, int8_io), ctx, verify, report, _reusable(run, request), log)
+    _walk(plan(sparsities, clusters, qat, int8_io, channels), ctx, verify, report, _reusable(run, request), log)
     if not report["variants"]:
         raise CompressError(f"no variant could be produced ({report['skipped']}). Received: model_dir={model_dir!r}")
     report["variants"] = report_mod.rows_with_ratios(report["variants"])
@@ -230,8 +308,9 @@ def compress(model_dir: str, *, prune=None, prune_layers=None, clusters: int | N
     return report
 
 
-def _check_against_model(model, sparsities, prune_layers, clusters) -> None:
-    """Refuse, before any work, what the model cannot take: layer names that match nothing, too many clusters."""
+def _check_against_model(model, sparsities, prune_layers, clusters, channels=None) -> None:
+    """Refuse, before any work, what the model cannot take: layer names that match nothing, too many clusters,
+    a layer the channel graph does not know, a criterion the model cannot score (``bn`` without batch norm)."""
     for s in sparsities:
         try:
             prune_mod.select_layers(model, prune_layers, m_by_n=s if isinstance(s, tuple) else None)
@@ -239,6 +318,13 @@ def _check_against_model(model, sparsities, prune_layers, clusters) -> None:
             raise CompressError(str(err).replace("Received: layers=", "Received: --prune-layers=")) from None
     if clusters:
         cluster_mod.check_clusters_for(model, clusters)
+    if channels:
+        # The plan is cheap without Taylor (no data): build the graph and rank once, keep nothing.
+        criterion = "l1" if channels["criterion"] == "taylor" else channels["criterion"]
+        try:
+            structured.plan_channels(model, ratio=channels["ratio"], criterion=criterion, round_to=channels["round_to"])
+        except CompressError as err:
+            raise CompressError(str(err).replace("Received: criterion=", "Received: --criterion=")) from None
 
 
 def _reusable(run: runs.RunDir, request: dict) -> dict:
@@ -289,7 +375,7 @@ def _stage_model(stage: Stage, models: dict, ctx: Context, reusable: dict):
     rows = [reusable.get(c.name) for c in stage.conversions]
     if stage.name != "float" and all(rows) and rows[0].get("keras_model"):
         saved = rows[0]["keras_model"]
-        extra = {k: v for k, v in rows[0].items() if k in ("keras_model", "sparsity", "m_by_n_ok", "distinct_values")}
+        extra = {k: v for k, v in rows[0].items() if k in REUSED_EXTRAS}
         return ctx.loaded.run.load_model(saved), extra
     try:
         model, extra = stage.make(models[stage.parent], ctx)
