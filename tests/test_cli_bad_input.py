@@ -140,6 +140,13 @@ CASES = [
     (["deploy", "{w}/missing.tflite", "--out", "{o}"], "does not exist"),
     (["deploy", "{w}/text.txt", "--out", "{o}"], "flatbuffer"),
     (["deploy", "{w}/m.tflite", "--out", "{o}", "--ram", "lots"], "--ram"),
+    # compress: channel pruning and distillation
+    (["compress", "{w}/run", "--prune-channels", "1.5"], "--prune-channels"),
+    (["compress", "{w}/run", "--prune-channels", "half"], "--prune-channels"),
+    (["compress", "{w}/run", "--prune-channels", "0.5", "--criterion", "magic"], "--criterion"),
+    (["compress", "{w}/run", "--distill"], "--distill only applies with --prune-channels"),
+    (["compress", "{w}/run", "--prune-channels", "0.5", "--distill", "--alpha", "2"], "--alpha"),
+    (["compress", "{w}/run", "--prune-channels", "0.5", "--criterion", "bn"], "BatchNormalization"),
 ]
 
 
