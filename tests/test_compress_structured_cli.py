@@ -133,3 +133,26 @@ def test_prune_channels_bad_input_is_one_line_exit_2_nothing_written(quick_run, 
 def test_prune_channels_refuses_a_model_the_channel_graph_does_not_know(raw_run, capsys):
     _one_line_exit_2(capsys, main([raw_run, "--prune-channels", "0.5"]), "does not know layer type RawConv2D")
     assert _nothing_written(raw_run)
+
+
+@pytest.mark.slow
+def test_prune_channels_implied_by_all_skips_a_model_the_graph_refuses(raw_run, tmp_path):
+    """``--all`` asks for channel pruning optionally: the raw-layer model is compressed, the channel stage skipped."""
+    run = tmp_path / "run"
+    shutil.copytree(raw_run, run)
+    report = pipeline.compress(str(run), prune_channels=0.5, channels_optional=True, latency_images=5,
+                               log=lambda *_: None)
+    assert "float32" in report["variants"] and "int8" in report["variants"]
+    assert "RawConv2D" in report["skipped"]["channels50"]
+    assert not any(name.startswith("channels50") for name in report["variants"])
+
+
+def test_all_includes_channel_pruning_at_one_half(quick_run):
+    from tfcnn.compress.cli import build_parser, resolve
+
+    implied = resolve(build_parser().parse_args([quick_run, "--all"]))["channels"]
+    assert implied["ratio"] == 0.5 and implied["implied"] and not implied["distill"]
+    explicit = resolve(build_parser().parse_args([quick_run, "--all", "--prune-channels", "0.25", "--distill"]))
+    assert explicit["channels"]["ratio"] == 0.25 and explicit["channels"]["distill"]
+    assert not explicit["channels"]["implied"]
+    assert resolve(build_parser().parse_args([quick_run]))["channels"] is None

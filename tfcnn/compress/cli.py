@@ -141,12 +141,14 @@ def _resolve_channels(args: argparse.Namespace) -> dict | None:
     options = {**CHANNEL_DEFAULTS, "criterion": args.criterion or CHANNEL_DEFAULTS["criterion"],
                "distill": bool(args.distill), **{k: v for k, v in numbers.items() if k != "ratio"}}
     try:
-        return channel_request(numbers["ratio"], **options)
+        request = channel_request(numbers["ratio"], **options)
     except CompressError as err:
         message = str(err)
         for key, flag in CHANNEL_FLAGS.items():
             message = message.replace(f"Received: {key}=", f"Received: {flag}=")
         raise CompressError(message) from None
+    # Implied by --all: a model the channel graph cannot take skips that stage rather than the whole run.
+    return {**request, "implied": args.prune_channels is None}
 
 
 def resolve(args: argparse.Namespace) -> dict:
@@ -185,7 +187,7 @@ def resolve(args: argparse.Namespace) -> dict:
 def _channel_kwargs(channels: dict | None) -> dict:
     if not channels:
         return {}
-    return {"prune_channels": channels["ratio"], **{k: v for k, v in channels.items() if k != "ratio"}}
+    return {"prune_channels": channels["ratio"], **{k: v for k, v in channels.items() if k not in ("ratio", "implied")}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
         log = (lambda *_: None) if opts["quiet"] else print
         report = compress(opts["model_dir"], prune=opts["sparsities"], prune_layers=opts["prune_layers"],
                           clusters=opts["clusters"], qat=opts["qat"], int8_io=opts["int8_io"],
-                          **_channel_kwargs(opts["channels"]), epochs=opts["epochs"], lr=opts["lr"], latency_images=opts["latency_images"], log=log)
+                          **_channel_kwargs(opts["channels"]),
+                          channels_optional=bool(opts["channels"] and opts["channels"]["implied"]),
+                          epochs=opts["epochs"], lr=opts["lr"], latency_images=opts["latency_images"], log=log)
         if not opts["quiet"]:
             print(report_mod.markdown(report))
         if opts["mcu"]:

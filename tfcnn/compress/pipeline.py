@@ -224,8 +224,8 @@ def plan(sparsities=(), clusters: int | None = None, qat: bool = False, int8_io:
 # ---------------------------------------------------------------------------------------- the walk
 def compress(model_dir: str, *, prune=None, prune_layers=None, clusters: int | None = None, qat: bool = False,
              int8_io: bool = False, prune_channels: float | None = None, criterion: str = "l1", round_to: int = 1,
-             distill: bool = False, temperature: float = 4.0, alpha: float = 0.1, epochs: int | None = None,
-             lr: float | None = None, latency_images: int = 200, log=print) -> dict:
+             distill: bool = False, temperature: float = 4.0, alpha: float = 0.1, channels_optional: bool = False,
+             epochs: int | None = None, lr: float | None = None, latency_images: int = 200, log=print) -> dict:
     """Produce, verify and measure the compressed variants of a trained model; write the report.
 
     The report (``compression.{json,md}``) is rewritten after every variant, so
@@ -246,6 +246,8 @@ def compress(model_dir: str, *, prune=None, prune_layers=None, clusters: int | N
         round_to: kept widths rounded up to a multiple of this.
         distill: fine-tune the thinner model by distillation from the float model instead of on the labels.
         temperature, alpha: the distillation's softening and hard-label weight (:func:`tfcnn.compress.distill.distill`).
+        channels_optional: a model the channel graph refuses skips the channel stage (the reason goes into
+            the report) instead of refusing the whole request; ``--all`` asks for channel pruning this way.
         epochs: fine-tuning epochs (default 5 for pruning and channel pruning, 1 for clustering and QAT).
         lr: fine-tuning learning rate (default: the run's; a tenth of it for QAT and clustering).
         latency_images: test images timed for latency.
@@ -277,7 +279,7 @@ def compress(model_dir: str, *, prune=None, prune_layers=None, clusters: int | N
         prune_channels, criterion=criterion, round_to=round_to, distill=distill, temperature=temperature, alpha=alpha)
     run = runs.RunDir.open(model_dir)
     loaded = run.load()
-    _check_against_model(loaded.model, sparsities, prune_layers, clusters, channels)
+    _check_against_model(loaded.model, sparsities, prune_layers, clusters, None if channels_optional else channels)
     for folder in (runs.TFLITE, runs.COMPRESSED):
         _io.remove_stale_temporaries(run.file(folder))
     tuning = run.fine_tuning
