@@ -3,10 +3,12 @@
 Parametrised over the ``notebooks/NN_*.ipynb`` files present, so new chapters are picked
 up automatically. Deselect locally with ``-m "not notebook"`` (CI runs them).
 
-Chapters with from-scratch exercises run twice: as shipped (every exercise cell still a
-``# TODO``, so each grader must say it fell back to the library's reference), and with
-``notebooks/solutions/`` filled in (each grader must say PASSED; a wrong solution raises
-in its grading cell, which fails the run).
+Chapters with from-scratch exercises run as shipped (every exercise cell still a
+``# TODO``, so each grader must say it fell back to the library's reference); then, in
+the same kernel, each solution from ``notebooks/solutions/`` is run followed by its
+grading cell again, which must say PASSED (a wrong solution raises in its grading cell,
+which fails the run). One kernel, one pass over the chapter: the graders check the
+solutions against the library's reference, so the chapter need not be run twice.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 # The chapters that teach a layer's backward pass by having the learner write it (issue 12).
 FROM_SCRATCH = ("04", "05", "06", "07", "09", "10", "11")
-WITH_SOLUTIONS = [p for p in NOTEBOOKS if (NOTEBOOKS_DIR / "solutions" / f"{p.stem}.py").exists()]
 CELL_TIMEOUT_S = 300
 MAX_BYTES = 1_500_000
 
@@ -54,21 +55,38 @@ def _execute(nb):
     return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
 
 
+MARK = "=== the solutions, each followed by its grader ==="
+
+
+def _with_solutions_appended(nb, build, solutions):
+    """The notebook plus, at its end, each exercise's solution and a copy of the grading code cell after it."""
+    cells = list(nb.cells)
+    extra = [nbformat.v4.new_code_cell(f"print({MARK!r})")]
+    for i, cell in enumerate(cells):
+        name = cell.get("metadata", {}).get("tfcnn", {}).get(build.EXERCISE)
+        if name:
+            grader = next((c for c in cells[i + 1:] if c.cell_type == "code"), None)
+            assert grader is not None and "gradcheck.grade(" in grader.source and f'"{name}"' in grader.source, \
+                f"exercise {name} is not graded by the next code cell"
+            extra += [nbformat.v4.new_code_cell(solutions[name]), nbformat.v4.new_code_cell(grader.source)]
+    nb.cells = cells + extra
+    return nb
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_top_to_bottom(path, quick_env):
-    nb = nbformat.read(path, as_version=4)
-    text = _execute(nb)
-    for name in _builder().exercise_names(nb):  # shipped undone: each grader fell back to the reference
-        assert f"FALLBACK {name}:" in text and f"PASSED {name}:" not in text, name
-
-
-@pytest.mark.parametrize("path", WITH_SOLUTIONS, ids=[p.stem for p in WITH_SOLUTIONS])
-def test_notebook_runs_with_the_solutions_filled_in(path, quick_env):
     build = _builder()
-    nb = build.fill_solutions(nbformat.read(path, as_version=4), build.read_solutions(path.stem))
-    text = _execute(nb)
-    for name in build.exercise_names(nb):
-        assert f"PASSED {name}:" in text and f"FALLBACK {name}:" not in text, name
+    nb = nbformat.read(path, as_version=4)
+    names, solutions = build.exercise_names(nb), build.read_solutions(path.stem)
+    if solutions:
+        assert sorted(names) == sorted(solutions)
+        nb = _with_solutions_appended(nb, build, solutions)
+    shipped, _, solved = _execute(nb).partition(MARK)
+    for name in names:  # shipped undone: each grader fell back to the reference; solved: each passed
+        assert f"FALLBACK {name}:" in shipped and f"PASSED {name}:" not in shipped, name
+        if solutions:
+            assert f"PASSED {name}:" in solved and f"FALLBACK {name}:" not in solved, name
+    assert not solutions or solved, "the solutions ran"
 
 
 @pytest.mark.parametrize("chapter", FROM_SCRATCH)
