@@ -101,3 +101,45 @@ def test_compress_saved_pruned_and_qat_models_load_without_scopes(compressed):
     assert any("quant" in layer.__class__.__name__.lower() for layer in qat.layers)
     pruned = load_model(os.path.join(model_dir, report["variants"]["pruned80_int8"]["keras_model"]))
     assert np.mean([v["sparsity"] for v in kernel_sparsity(pruned).values()]) == pytest.approx(0.8, abs=0.01)
+
+
+@pytest.mark.parametrize("mode", ["float32", "int8"])
+def test_the_frozen_conversion_matches_the_keras_converter(mode):
+    """to_tflite converts the frozen inference function (about 10x faster than from_keras_model, which first
+    writes a SavedModel): same operators, same outputs, float and int8, on a net with BN, SE and hard-swish."""
+    import numpy as np
+    from ai_edge_litert.interpreter import Interpreter
+
+    from tfcnn._compat import keras, tf
+    from tfcnn.compress import to_tflite
+    from tfcnn.layers import get_style
+    from tfcnn.models._common import squeeze_excite
+
+    L = get_style("keras")
+    inputs = keras.Input((32, 32, 1), name="input")
+    y = L.conv_bn(inputs, 16, 3, strides=2, activation="hard_swish", name="stem")
+    y = squeeze_excite(y, L, squeeze_channels=4, gate="hard_sigmoid", name="b1")
+    y = L.depthwise_conv_bn(y, 3, activation="relu", name="b1_dw")
+    model = keras.Model(inputs, L.dense(L.global_pool(y, name="pool"), 10, name="logits"))
+    x = np.random.default_rng(0).uniform(-1, 1, (16, 32, 32, 1)).astype("float32")
+    keras_path = tf.lite.TFLiteConverter.from_keras_model(model)
+    if mode == "int8":
+        keras_path.optimizations = [tf.lite.Optimize.DEFAULT]
+        keras_path.representative_dataset = lambda: ([x[i:i + 1]] for i in range(len(x)))
+        keras_path.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+
+    def run(content):
+        it = Interpreter(model_content=content)
+        it.allocate_tensors()
+        ops = sorted(str(d["op_name"]) for d in it._get_ops_details())
+        outputs = []
+        for image in x[:4]:
+            it.set_tensor(it.get_input_details()[0]["index"], image[None])
+            it.invoke()
+            outputs.append(it.get_tensor(it.get_output_details()[0]["index"]))
+        return ops, np.concatenate(outputs)
+
+    ours_ops, ours = run(to_tflite(model, mode, representative=x))
+    keras_ops, theirs = run(keras_path.convert())
+    assert ours_ops == keras_ops and "HARD_SWISH" in ours_ops
+    np.testing.assert_allclose(ours, theirs, atol=1e-5 if mode == "float32" else 1e-6)
