@@ -38,7 +38,7 @@ def test_summarize_lenet_macs_match_profiler_in_every_style(style):
     _assert_profiler_agrees(tfcnn.create_model("lenet", style=style))
 
 
-@pytest.mark.parametrize("name", ["vgg16", "resnet50"])
+@pytest.mark.parametrize("name", ["vgg16", "resnet50", "eca_resnet50", "cbam_resnet50"])
 def test_summarize_zoo_macs_match_profiler_small_input(name):
     model = tfcnn.create_model(name, input_shape=SMALL)
     summary = _assert_profiler_agrees(model)

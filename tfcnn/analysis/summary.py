@@ -226,6 +226,7 @@ def _layer_kinds():
         ((kl.GlobalAveragePooling2D, kl.GlobalMaxPooling2D, raw.RawGlobalPool, kl.Flatten, raw.RawFlatten),
          "global"),
         ((kl.UpSampling2D,), "upsample"),
+        ((raw.RawChannelConv,), "channel_conv"),
         ((kl.InputLayer,), "input"),
     )
 
@@ -262,6 +263,8 @@ def _layer_macs(layer, kind, in_shape, out_shape) -> int:
     if kind == "dense":
         positions = int(np.prod([int(d) for d in out_shape[1:-1]])) if len(out_shape) > 2 else 1
         return positions * int(in_shape[-1]) * int(layer.units)
+    if kind == "channel_conv":  # ECA: k weights slide along the C channels of every position
+        return int(np.prod([int(d) for d in out_shape[1:]])) * int(layer.kernel_size)
     return 0
 
 
