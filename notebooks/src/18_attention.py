@@ -68,15 +68,20 @@ def compile_and_fit(model):
     return acc
 
 
-keras.utils.set_random_seed(0)
-inputs = x = keras.Input(SHAPE)
-x = L.conv_bn(x, 32, 3, strides=2, name="stem")
-for b, (filters, strides) in enumerate([(32, 1), (64, 2), (64, 1)], start=1):
-    x = resnet_module.basic_block(x, L, filters, strides=strides, conv_bias=False, bn_epsilon=1e-5,
-                                  attend=resnet_module.attention_gate("se", L=L, reduction=4), weight_decay=None,
-                                  name=f"block{b}")
-x = L.global_pool(x, name="avg_pool")
-se_net = keras.Model(inputs, L.dense(x, 10, name="logits"), name="small_se_resnet")
+def small_attention_resnet(attention, name):
+    """A stem and three of the library's basic residual blocks, each gated by ``attention`` ('se', 'cbam', ...)."""
+    keras.utils.set_random_seed(0)
+    inputs = x = keras.Input(SHAPE)
+    x = L.conv_bn(x, 32, 3, strides=2, name="stem")
+    for b, (filters, strides) in enumerate([(32, 1), (64, 2), (64, 1)], start=1):
+        x = resnet_module.basic_block(x, L, filters, strides=strides, conv_bias=False, bn_epsilon=1e-5,
+                                      attend=resnet_module.attention_gate(attention, L=L, reduction=4),
+                                      weight_decay=None, name=f"block{b}")
+    x = L.global_pool(x, name="avg_pool")
+    return keras.Model(inputs, L.dense(x, 10, name="logits"), name=name)
+
+
+se_net = small_attention_resnet("se", "small_se_resnet")
 se_acc = compile_and_fit(se_net)
 assert se_acc > 0.7
 
@@ -223,20 +228,13 @@ print(f"mean mask on strokes {on:.3f}, on background {off:.3f} (500 digits)")
 print(inspect.getsource(tfcnn.models._common.cbam))
 
 # %% [markdown]
-# The same three basic blocks as the SE network, now with `attend=resnet.attention_gate("cbam", L=L, reduction=4)`.
+# The same three basic blocks as the SE network (`small_attention_resnet`), now gated by
+# `resnet.attention_gate("cbam", L=L, reduction=4)`.
 # Before training we keep the masks of the untrained network as a control, so that we can see what training
 # changed.
 
 # %%
-keras.utils.set_random_seed(0)
-inputs = x = keras.Input(SHAPE)
-x = L.conv_bn(x, 32, 3, strides=2, name="stem")
-for b, (filters, strides) in enumerate([(32, 1), (64, 2), (64, 1)], start=1):
-    x = resnet_module.basic_block(x, L, filters, strides=strides, conv_bias=False, bn_epsilon=1e-5,
-                                  attend=resnet_module.attention_gate("cbam", L=L, reduction=4), weight_decay=None,
-                                  name=f"block{b}")
-x = L.global_pool(x, name="avg_pool")
-cbam_net = keras.Model(inputs, L.dense(x, 10, name="logits"), name="small_cbam_resnet")
+cbam_net = small_attention_resnet("cbam", "small_cbam_resnet")
 cbam_layers = [f"block{b}_cbam_spatial_sigmoid" for b in (1, 2, 3)]
 print({name: cbam_net.get_layer(name).output_shape for name in cbam_layers})
 masks_before = [m.numpy()[..., 0] for m in feature_extractor(cbam_net, cbam_layers)(x_test)]
@@ -394,8 +392,8 @@ for name, (p, m) in counts.items():
 
 # %% [markdown]
 # ## Exercises
-# 1. Train the small SE network without SE (`attend=None`). Does the spread across classes of the last
-#    block's features change? Does accuracy?
+# 1. Train the small network without a gate (`small_attention_resnet(None, "plain")`). Does the spread across
+#    classes of the last block's features change? Does accuracy?
 # 2. Replace `(1 + M) · T` by `M · T` (naive attention) with `L.multiply`. The paper says stacking such modules
 #    degrades performance; why does the `1 +` help gradients (chapter 15)?
 # 3. Draw the masks of an untrained network with `viz.plot_attention`. What does a mask look like before training?
