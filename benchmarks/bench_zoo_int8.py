@@ -80,7 +80,7 @@ def measure(name: str, data, work: str, *, quick: bool) -> dict:
 
 def table(rows) -> str:
     header = ("| model | epochs | Keras float acc | int8 acc | Δ pt | int8 agreement | float32 KB | int8 KB | "
-              "int8 vs float32, 1 thread |")
+              "int8 speed-up vs float32, 1 thread |")
     lines = [header,
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
@@ -88,7 +88,7 @@ def table(rows) -> str:
         lines.append(f"| {r['model']} | {r['epochs']} | {r['keras_accuracy']:.4f} | {q['accuracy']:.4f} | "
                      f"{100 * (q['accuracy'] - r['keras_accuracy']):+.2f} | {q['agreement']:.4f} | "
                      f"{f32['size'] / 1024:.0f} | {q['size'] / 1024:.0f} | "
-                     f"{f32['latency_ms_1_thread'] / q['latency_ms_1_thread']:.2f}× faster |")
+                     f"{f32['latency_ms_1_thread'] / q['latency_ms_1_thread']:.2f}× |")
     return "\n".join(lines)
 
 
