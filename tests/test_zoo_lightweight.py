@@ -134,12 +134,13 @@ def test_ghostnet_table_shortcuts_and_hard_sigmoid_gates():
     assert model.get_layer("conv_last_conv").filters == 960 and model.get_layer("conv_head").units == 1280
 
 
-@pytest.mark.slow  # the TFLite converter takes about 25 s on two cores
 def test_shufflenet_shuffle_and_split_convert_to_tflite_and_agree():
-    from tfcnn._compat import tf
+    from ai_edge_litert.interpreter import Interpreter
+
+    from tfcnn.compress import to_tflite
 
     model = tfcnn.create_model("shufflenet_v2_x0_5", input_shape=(32, 32, 3), num_classes=3)
-    interpreter = tf.lite.Interpreter(model_content=tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    interpreter = Interpreter(model_content=to_tflite(model, "float32"))
     interpreter.allocate_tensors()
     x = np.random.default_rng(5).uniform(size=(1, 32, 32, 3)).astype("float32")
     interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x)

@@ -110,7 +110,9 @@ def to_tflite(model, mode: str = "float32", *, representative: np.ndarray | None
         if mode == "int8_io":
             converter.inference_input_type = tf.int8
             converter.inference_output_type = tf.int8
-    with quiet_native_stderr():  # the converter's MLIR and flatbuffer chatter ("fully_quantize: 0, ...")
+    with quiet_native_stderr(), warnings.catch_warnings():  # the converter's MLIR and flatbuffer chatter
+        # int8 input: the frozen-graph path asks for input statistics it then takes from the calibration
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs were expected")
         return converter.convert()
 
 
