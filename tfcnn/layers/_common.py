@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tfcnn import defaults
 from tfcnn._compat import keras
-from tfcnn.layers.raw import RawChannelConv, RawChannelPool
+from tfcnn.layers.raw import RawChannelConv, RawChannelPool, RawChannelSlice
 
 
 def check_activation(activation) -> None:
@@ -62,3 +62,27 @@ def channel_conv(x, kernel_size, *, weight_decay=None, name):
     so every style uses tfcnn's :class:`~tfcnn.layers.raw.RawChannelConv`.
     """
     return RawChannelConv(kernel_size, weight_decay=resolve_weight_decay(weight_decay), name=name)(x)
+
+
+def channel_shuffle(x, groups, *, name):
+    """Interleave the channels of ``groups`` groups (ShuffleNet): reshape to groups, swap two axes, flatten back.
+
+    Channel ``g * (C // groups) + i`` moves to ``i * groups + g``, as torch's
+    ``x.view(b, g, C // g, h, w).transpose(1, 2)``; three weightless Keras
+    layers ``N_reshape``, ``N_permute`` and ``N`` in every style (pure data
+    movement: no ``tf.nn`` op or slim op to show).
+    """
+    h, w, c = (int(d) for d in x.shape[1:])
+    if groups < 1 or c % groups:
+        raise ValueError(f"channels ({c}) must split into equal groups. Received: groups={groups!r}")
+    x = keras.layers.Reshape((h, w, groups, c // groups), name=f"{name}_reshape")(x)
+    x = keras.layers.Permute((1, 2, 4, 3), name=f"{name}_permute")(x)
+    return keras.layers.Reshape((h, w, c), name=name)(x)
+
+
+def channel_slice(x, start, stop, *, name):
+    """Channels ``start:stop`` (ShuffleNet v2's channel split, GhostNet's cut to ``out`` channels).
+
+    Keras has no slicing layer, so this uses tfcnn's :class:`~tfcnn.layers.raw.RawChannelSlice` in every style.
+    """
+    return RawChannelSlice(start, stop, name=name)(x)

@@ -16,7 +16,7 @@ from tfcnn import defaults
 from tfcnn._compat import keras
 from tfcnn.layers import _common
 from tfcnn.layers._common import act_name, check_activation, conv_bias, l2
-from tfcnn.layers.raw import RawChannelSlice, RawLRN, activation_fn
+from tfcnn.layers.raw import RawLRN, activation_fn
 
 # Keras 2 has no MobileNet-v3 hard activations (its ``hard_sigmoid`` is 0.2x+0.5):
 # an ``Activation`` layer holds tfcnn's registered function instead of a name.
@@ -24,8 +24,10 @@ _HARD = ("hard_sigmoid", "hard_swish")
 
 # Merge ops hold no weights: the raw and keras façades share one definition.
 add, multiply, concat = _common.add, _common.multiply, _common.concat
-# CBAM's and ECA's channel ops exist only as tfcnn layers: one definition for every style.
+# Channel ops with no per-style lesson (ShuffleNet's shuffle and split, CBAM's pool, ECA's convolution):
+# one definition for every style.
 channel_pool, channel_conv = _common.channel_pool, _common.channel_conv
+channel_shuffle, channel_slice = _common.channel_shuffle, _common.channel_slice
 
 STYLE = "keras"
 
@@ -146,24 +148,3 @@ def lrn(x, *, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75, name):
     return RawLRN(depth_radius=depth_radius, bias=bias, alpha=alpha, beta=beta, name=name)(x)
 
 
-def channel_shuffle(x, groups, *, name):
-    """Interleave the channels of ``groups`` groups (ShuffleNet): reshape to groups, swap two axes, flatten back.
-
-    Channel ``g * (C // groups) + i`` moves to ``i * groups + g``, as torch's
-    ``x.view(b, g, C // g, h, w).transpose(1, 2)``; three weightless layers
-    ``N_reshape``, ``N_permute`` and ``N``.
-    """
-    h, w, c = (int(d) for d in x.shape[1:])
-    if groups < 1 or c % groups:
-        raise ValueError(f"channels ({c}) must split into equal groups. Received: groups={groups!r}")
-    x = keras.layers.Reshape((h, w, groups, c // groups), name=f"{name}_reshape")(x)
-    x = keras.layers.Permute((1, 2, 4, 3), name=f"{name}_permute")(x)
-    return keras.layers.Reshape((h, w, c), name=name)(x)
-
-
-def channel_slice(x, start, stop, *, name):
-    """Channels ``start:stop`` (ShuffleNet v2's channel split, GhostNet's cut to ``out`` channels).
-
-    Keras has no slicing layer, so this uses tfcnn's :class:`~tfcnn.layers.raw.RawChannelSlice` in every style.
-    """
-    return RawChannelSlice(start, stop, name=name)(x)

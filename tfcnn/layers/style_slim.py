@@ -13,16 +13,16 @@ new tensor. Layer names: ``conv_bn(name=N)`` creates ``N_conv``, ``N_bn`` and
 from __future__ import annotations
 
 from tfcnn import defaults
-from tfcnn._compat import keras
 from tfcnn.layers import _common, slim
 from tfcnn.layers._common import check_activation, conv_bias, l2
-from tfcnn.layers.raw import RawChannelSlice
 from tfcnn.layers.raw import activation_fn as _tf_nn
 
 STYLE = "slim"
 
-# CBAM's and ECA's channel ops exist only as tfcnn layers (slim has neither): one definition for every style.
+# Channel ops with no per-style lesson (ShuffleNet's shuffle and split, CBAM's pool, ECA's convolution;
+# slim has none of them): one definition for every style.
 channel_pool, channel_conv = _common.channel_pool, _common.channel_conv
+channel_shuffle, channel_slice = _common.channel_shuffle, _common.channel_slice
 
 
 def _slim_fn(activation):
@@ -135,24 +135,3 @@ def lrn(x, *, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75, name):
     return slim.lrn(x, depth_radius=depth_radius, bias=bias, alpha=alpha, beta=beta, scope=name)
 
 
-def channel_shuffle(x, groups, *, name):
-    """Interleave the channels of ``groups`` groups (ShuffleNet): reshape to groups, swap two axes, flatten back.
-
-    Channel ``g * (C // groups) + i`` moves to ``i * groups + g``, as torch's
-    ``x.view(b, g, C // g, h, w).transpose(1, 2)``; three weightless layers
-    ``N_reshape``, ``N_permute`` and ``N`` (slim has no shuffle op: the same Keras layers).
-    """
-    h, w, c = (int(d) for d in x.shape[1:])
-    if groups < 1 or c % groups:
-        raise ValueError(f"channels ({c}) must split into equal groups. Received: groups={groups!r}")
-    x = keras.layers.Reshape((h, w, groups, c // groups), name=f"{name}_reshape")(x)
-    x = keras.layers.Permute((1, 2, 4, 3), name=f"{name}_permute")(x)
-    return keras.layers.Reshape((h, w, c), name=name)(x)
-
-
-def channel_slice(x, start, stop, *, name):
-    """Channels ``start:stop`` (ShuffleNet v2's channel split, GhostNet's cut to ``out`` channels).
-
-    Keras has no slicing layer, so this uses tfcnn's :class:`~tfcnn.layers.raw.RawChannelSlice` in every style.
-    """
-    return RawChannelSlice(start, stop, name=name)(x)
