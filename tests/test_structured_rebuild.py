@@ -59,23 +59,55 @@ def _assert_exact(model, input_shape, ratio=0.5, **options):
     return thin, table
 
 
-# ShuffleNet v2's channel shuffle is a Reshape/Permute/Reshape: the graph does not yet follow channels through a
-# permutation, so it refuses the model naming the layer (as it must for any layer it does not know).
-NOT_YET = {"shufflenet_v2_x0_5", "shufflenet_v2_x1_0"}
-
-
-@pytest.mark.parametrize("name", [zoo_param(n) for n in MODELS if n not in NOT_YET])
+@pytest.mark.parametrize("name", [zoo_param(n) for n in MODELS])
 def test_rebuild_is_exact_for_every_zoo_model(name):
     model, shape = _small(name)
     _assert_exact(model, shape)
     keras.backend.clear_session()
 
 
-@pytest.mark.parametrize("name", sorted(NOT_YET))
-def test_a_model_the_graph_cannot_follow_is_refused_naming_the_layer(name):
-    model, _ = _small(name)
-    with pytest.raises(CompressError, match=r"does not know layer type Reshape\. Received: layer=\w+_shuffle"):
-        channel_graph(model)
+def test_the_graph_follows_channels_through_shufflenets_permutation():
+    """Channel g*(C/g)+i of the concatenation is channel i*g+g of the shuffle's output, id for id; the split
+    halves read those ids, and the inner width of every unit still prunes while the shuffled channels stay."""
+    model, _ = _small("shufflenet_v2_x0_5")
+    graph = channel_graph(model)
+    shuffle = next(layer.name for layer in model.layers if layer.name.endswith("_shuffle"))
+    concat = model.get_layer(f"{shuffle}_reshape").inbound_nodes[0].inbound_layers.name
+    ids_in, ids_out = graph.output[concat], graph.output[shuffle]
+    c = len(ids_in)
+    assert sorted(ids_in) == sorted(ids_out) and ids_in != ids_out
+    assert ids_out == [ids_in[g * (c // 2) + i] for i in range(c // 2) for g in range(2)]
+    assert graph.group_of(ids_out[0]).fixed.startswith("channel permutation")
+    inner = [g for g in graph.prunable() if any(p.endswith("_conv1") or "pw1" in p for p in g.producers)]
+    assert inner, [g.producers for g in graph.prunable()][:5]
+
+
+def test_a_reshape_that_moves_the_spatial_axes_is_refused_naming_it():
+    x = keras.Input((4, 4, 8))
+    y = keras.layers.Conv2D(8, 1, name="conv")(x)
+    y = keras.layers.Reshape((16, 8), name="to_rows")(y)
+    with pytest.raises(CompressError, match=r"follow a Reshape only when .*Received: layer=to_rows "
+                                            r"target_shape=\(16, 8\)"):
+        channel_graph(keras.Model(x, y))
+
+
+def test_a_slice_keeps_reading_its_part_after_the_channels_before_it_are_removed():
+    """A slice of channels 4:12 of a 16-wide conv: removing channels before 4 moves its bounds, exactly."""
+    from tfcnn.layers.raw import RawChannelSlice
+
+    x = keras.Input((6, 6, 3))
+    y = keras.layers.Conv2D(16, 3, padding="same", name="conv")(x)
+    y = RawChannelSlice(4, 12, name="part")(y)
+    y = keras.layers.Conv2D(5, 1, name="head")(y)
+    model = keras.Model(x, keras.layers.GlobalAveragePooling2D()(y))
+    graph = channel_graph(model)
+    kept_before = np.array([0, 2, 5, 6, 7, 9, 13, 15])  # 2 before the slice, 4 inside it
+    removed = {cid for i, cid in enumerate(graph.output["conv"]) if i not in kept_before}
+    thin, _ = rebuild(graph, removed)
+    assert (thin.get_layer("part").start, thin.get_layer("part").stop) == (2, 6)
+    xs = np.random.default_rng(0).normal(size=(2, 6, 6, 3)).astype("float32")
+    want = mask_removed(graph, removed)(xs).numpy()
+    np.testing.assert_allclose(thin(xs).numpy(), want, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", SLIM)

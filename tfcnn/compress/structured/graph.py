@@ -16,10 +16,15 @@ kernel in it, and the matching input rows of every consumer.
 A group is *fixed* (never pruned) when it touches the model's input or
 output, a protected layer, a layer that mixes neighbouring channels (LRN,
 ECA's 1-D convolution across channels, a softmax) or reduces over all of
-them (CBAM's channel pool), a one-channel input that a ``Multiply``
+them (CBAM's channel pool), a channel permutation (ShuffleNet's shuffle: a
+``Reshape`` that splits the channel axis into groups, a ``Permute`` of those
+axes and a ``Reshape`` back; the graph follows every channel through it, but a
+thinner tensor would no longer split into the same groups), a one-channel input that a ``Multiply``
 broadcasts over the channels (CBAM's spatial mask), or a grouped
 convolution. ``Concatenate`` along a spatial axis stacks maps of the same
-channels, so it joins them as ``Add`` does. A layer type the graph does not know is
+channels, so it joins them as ``Add`` does. A contiguous channel slice
+(ShuffleNet v2's split) reads its part of the ids; its bounds shrink with the
+channels removed before them. A layer type the graph does not know is
 refused with one :class:`~tfcnn.errors.CompressError` naming it.
 
 Reference: Fang et al., "DepGraph: Towards Any Structural Pruning", CVPR 2023, arXiv:2301.12900.
@@ -45,6 +50,9 @@ CHANNEL_MIXING = ("RawLRN", "RawChannelConv")
 # Layers that reduce over every channel (CBAM's mean and max across channels): a removed channel
 # would change the mean, so their inputs stay; their outputs are new channels of their own.
 CHANNEL_REDUCING = ("RawChannelPool",)
+# Layers that move channels without computing: a contiguous slice (ShuffleNet v2's channel split, GhostNet's
+# cut), and a Reshape/Permute that splits, transposes and merges the channel axis (ShuffleNet's shuffle).
+CHANNEL_MOVING = ("RawChannelSlice", "Reshape", "Permute")
 
 
 @dataclass
@@ -130,8 +138,8 @@ def _inbound(layer):
 
 def _check_known(layer):
     kind = type(layer).__name__
-    known = PRODUCERS + PASSTHROUGH + MERGES + CHANNEL_MIXING + CHANNEL_REDUCING + ("InputLayer", "Concatenate",
-                                                                                    "Flatten")
+    known = (PRODUCERS + PASSTHROUGH + MERGES + CHANNEL_MIXING + CHANNEL_REDUCING + CHANNEL_MOVING
+             + ("InputLayer", "Concatenate", "Flatten"))
     if kind not in known:
         raise CompressError(f"structured pruning does not know layer type {kind}. "
                             f"Received: layer={layer.name} ({kind})")
@@ -144,9 +152,32 @@ def _check_known(layer):
     if kind == "DepthwiseConv2D" and layer.depth_multiplier != 1:
         raise CompressError(f"structured pruning needs depth_multiplier=1 in a depthwise convolution. "
                             f"Received: layer={layer.name} depth_multiplier={layer.depth_multiplier}")
+    if kind in ("Reshape", "Permute"):
+        _channel_axes(layer)  # refuses a reshape or permutation that moves the spatial axes
     if getattr(layer, "data_format", "channels_last") != "channels_last":
         raise CompressError(f"structured pruning needs channels_last. Received: layer={layer.name} "
                             f"data_format={layer.data_format}")
+
+
+def _channel_axes(layer):
+    """``(input channel shape, output channel shape)`` of a Reshape/Permute that only regroups the channels.
+
+    The first two axes after the batch (height, width) must stay as they are;
+    the axes after them hold the channels, as one axis or as groups.
+    """
+    kind = type(layer).__name__
+    shape_in, shape_out = (tuple(s[1:]) for s in (layer.input_shape, layer.output_shape))
+    if kind == "Permute":
+        dims = tuple(layer.dims)
+        ok = len(shape_in) > 2 and dims[:2] == (1, 2)
+    else:
+        ok = (len(shape_in) > 2 and len(shape_out) > 2 and shape_in[:2] == shape_out[:2]
+              and int(np.prod(shape_in[2:])) == int(np.prod(shape_out[2:])))
+    if not ok:
+        setting = f"dims={tuple(layer.dims)}" if kind == "Permute" else f"target_shape={tuple(layer.target_shape)}"
+        raise CompressError(f"structured pruning can follow a {kind} only when it keeps height and width and "
+                            f"regroups the channels. Received: layer={layer.name} {setting}")
+    return shape_in[2:], shape_out[2:]
 
 
 def _trace(layers, uf):
@@ -199,6 +230,15 @@ def _trace(layers, uf):
             output[name] = uf.new(layer.output_shape[-1])
             reason = f"{kind} {name} reduces over every channel"
             fixed.update(dict.fromkeys(ins[0] + output[name], reason))
+        elif kind == "RawChannelSlice":
+            output[name] = list(ins[0][layer.start:layer.stop])
+        elif kind in ("Reshape", "Permute"):
+            shape_in, _ = _channel_axes(layer)
+            ids = np.array(ins[0]).reshape(shape_in)
+            if kind == "Permute":  # dims after height and width, 1-based over the whole tensor
+                ids = ids.transpose([d - 3 for d in layer.dims[2:]])
+            output[name] = [int(i) for i in ids.ravel()]
+            fixed.update(dict.fromkeys(ins[0], f"channel permutation in {name} ({kind})"))
         elif kind == "Flatten":
             positions = int(np.prod(layer.input_shape[1:-1]))
             output[name] = list(ins[0]) * positions  # channels_last: index = position * C + channel

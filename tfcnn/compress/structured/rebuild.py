@@ -107,10 +107,13 @@ def rebuild(graph, removed, *, name: str | None = None):
         ``(model, table)``: the thinner model and one row per convolution/dense layer,
         ``{"layer", "type", "before", "after"}`` (output widths).
     """
-    model, widths, weights = graph.model, {}, {}
+    model, widths, weights, bounds = graph.model, {}, {}, {}
     for layer in model.layers:
         if layer.name not in graph.inputs:
             continue
+        if type(layer).__name__ == "RawChannelSlice":  # the kept channels before and inside the slice
+            before = len(_kept(graph.inputs[layer.name][0][:layer.start], removed))
+            bounds[layer.name] = (before, before + len(_kept(graph.output[layer.name], removed)))
         keep_in = _kept(graph.inputs[layer.name][0], removed)
         keep_out = _kept(graph.output[layer.name], removed)
         if layer.weights:
@@ -122,6 +125,8 @@ def rebuild(graph, removed, *, name: str | None = None):
         config = layer.get_config()
         if layer.name in widths:
             config["units" if type(layer).__name__ == "Dense" else "filters"] = widths[layer.name][1]
+        if layer.name in bounds:
+            config["start"], config["stop"] = bounds[layer.name]
         return type(layer).from_config(config)
 
     thin = keras.models.clone_model(model, clone_function=clone)
