@@ -49,6 +49,26 @@ except ValueError as err:
     print("even kernel:", err)
 
 # %% [markdown]
+# > **笔记中的错误 / What the notes get wrong**
+# >
+# > The notes' summary section 「pad」 repeats the padding list with the kernel size stuck at 3:
+# > 「具体要pad多少呢?和卷积核的大小相关」 followed by `F=3 =》zero pad with 1`, `F=3 =》zero pad with 2`,
+# > `F=3 =》zero pad with 3` (the first copy of the list, earlier in the notes, correctly says F=3, 5, 7).
+# > With F = 3 only one of those paddings keeps the size:
+
+# %%
+sizes = {p: analysis.conv_output_size(32, 3, 1, p) for p in (1, 2, 3)}
+tf_sizes = {p: tf.nn.conv2d(tf.pad(tf.zeros((1, 32, 32, 1)), [[0, 0], [p, p], [p, p], [0, 0]]),
+                            tf.zeros((3, 3, 1, 1)), 1, "VALID").shape[1] for p in (1, 2, 3)}
+print("F=3 on 32x32, stride 1: padding -> output size", sizes, "| tf.nn.conv2d:", tf_sizes)
+assert sizes == tf_sizes == {1: 32, 2: 34, 3: 36}
+assert [analysis.same_padding(f) for f in (3, 5, 7)] == [1, 2, 3]
+print("✓ with F=3 only pad 1 keeps 32x32 (pad 2 gives 34, pad 3 gives 36); pads 1, 2, 3 belong to F = 3, 5, 7")
+
+# %% [markdown]
+# **Corrected.** The list is `F=3 → pad 1`, `F=5 → pad 2`, `F=7 → pad 3`, i.e. `P = (F − 1) / 2` at stride 1.
+
+# %% [markdown]
 # ## Stride and padding on a real digit
 # The same 3×3 edge filter applied to a digit with different strides and paddings; each title gives the output
 # size, which matches the formula.
@@ -101,6 +121,50 @@ layer.build((None, 32, 32, 3))
 assert layer.count_params() == with_sharing  # Keras agrees
 
 # %% [markdown]
+# > **笔记中的错误 / What the notes get wrong**
+# >
+# > Section 「卷积中的重要参数」, list 「卷积核」: 「常用卷积核:1\*1,3\*3,5\*5,7\*7 (一般不会超过7\*7)」 —
+# > "common kernels are 1×1, 3×3, 5×5, 7×7 (generally never larger than 7×7)". Later the notes repeat it even
+# > more strongly (「不可能比7更大」, "it cannot be larger than 7"), yet their own AlexNet section lists
+# > 「图片经过多轮卷积,$11*11,5*5,3*3,3*3,3*3$」. Read the kernel sizes from the library's AlexNet:
+
+# %%
+alexnet = tfcnn.create_model("alexnet")
+kernels = {ly.name: ly.kernel_size for ly in alexnet.layers if isinstance(ly, keras.layers.Conv2D)}
+print(kernels)
+assert kernels["conv1_conv"] == (11, 11) and max(k[0] for k in kernels.values()) > 7
+print(f"✓ AlexNet's conv1 is {kernels['conv1_conv'][0]}x{kernels['conv1_conv'][1]} (stride 4): "
+      "a kernel larger than 7x7 in one of the networks the notes teach")
+
+# %% [markdown]
+# **Corrected.** 3×3 and 1×1 are by far the most common kernels today and 7×7 is a common *maximum*, but it is a
+# design habit, not a rule: AlexNet (2012) opens with 11×11 at stride 4, ZFNet replaced that by 7×7 at stride 2
+# (chapter 12), and large kernels are back in recent designs (e.g. 7×7 depthwise in ConvNeXt, 31×31 in RepLKNet).
+# The reason large kernels went out of fashion is the one the notes give a page later: a stack of 3×3 layers
+# covers the same receptive field with fewer weights (see below).
+
+# %% [markdown]
+# > **笔记中的错误 / What the notes get wrong**
+# >
+# > Section 「卷积——权值共享与局部连接(局部感受野/局部感知)」: 「卷积运算作用在局部(这里的filter size应该被认为是卷积后的feature size的大小)」 —
+# > "convolution acts locally (here the filter size should be taken as the size of the feature after convolution)".
+# > The notes' own example above contradicts it: 5×5 filters on a 32×32×3 image give 28×28 feature maps.
+
+# %%
+conv = keras.layers.Conv2D(100, 5)
+feature = conv(tf.zeros((1, 32, 32, 3)))
+filter_hw, feature_hw = tuple(conv.kernel.shape[:2]), tuple(feature.shape[1:3])
+print(f"filter (kernel) shape {tuple(conv.kernel.shape)}, feature map shape {tuple(feature.shape[1:])}")
+assert filter_hw == (5, 5) and feature_hw == (28, 28) and filter_hw != feature_hw
+print(f"✓ filter size {filter_hw} is not the feature size {feature_hw}: the output size is (N - F)/S + 1 = (32 - 5)/1 + 1")
+
+# %% [markdown]
+# **Corrected.** The filter size `F×F` is the size of the *local region of the input* that one output value
+# depends on (its receptive field in the layer's input), not the size of the output. The output (feature map) size
+# is `(N + 2P − F) / S + 1`: the filter size fixes the weights' shape `(F, F, C_in, C_out)` and, with stride and
+# padding, how much the map shrinks — a larger filter gives a *smaller* feature map.
+
+# %% [markdown]
 # ## Receptive field: two 3×3 = one 5×5, three 3×3 = one 7×7
 # `analysis.receptive_field` follows `r ← r + (F − 1)·j`, `j ← j·S` through a stack. The claim can also be
 # *measured*: back-propagate from one unit of the last layer to the input (`viz.deconv_reconstruction`) and count
@@ -127,6 +191,26 @@ for depth in (1, 2, 3):
     measured[depth] = (rows.max() - rows.min() + 1, cols.max() - cols.min() + 1)
     print(f"{depth} x 3x3: formula {analysis.receptive_field([(3, 1)] * depth)[0]}, measured {measured[depth]}")
     assert measured[depth] == (2 * depth + 1,) * 2
+
+# %% [markdown]
+# > **笔记中的错误 / What the notes get wrong**
+# >
+# > Section 「卷积中的重要参数」: `「卷积核的大小就对应感受野的区域大小,比如\(3*3\)d的卷积核,其感受野的大小就是\(5*5\)。」` —
+# > "the kernel size corresponds to the receptive field, e.g. a 3×3 kernel has a 5×5 receptive field". The first
+# > half is right; the example is not. One 3×3 layer sees 3×3; it takes *two* stacked 3×3 layers to see 5×5 —
+# > as the notes' own next paragraph (two 3×3 convolutions equivalent to one 5×5) says.
+
+# %%
+one, two = analysis.receptive_field([(3, 1)]), analysis.receptive_field([(3, 1)] * 2)
+print(f"one 3x3: formula {one[0]}x{one[0]}, measured {int(measured[1][0])}x{int(measured[1][1])} | two 3x3: "
+      f"formula {two[0]}x{two[0]}, measured {int(measured[2][0])}x{int(measured[2][1])}")
+assert one == (3, 1) and measured[1] == (3, 3) and two == (5, 1) and measured[2] == (5, 5)
+print("✓ a single 3x3 kernel has a 3x3 receptive field; 5x5 needs two stacked 3x3 layers")
+
+# %% [markdown]
+# **Corrected.** A single `F×F` convolution has an `F×F` receptive field (on its own input). Stacking `n` layers
+# of 3×3 at stride 1 gives `2n + 1`: 5×5 for two, 7×7 for three; strides and pooling below a layer multiply how
+# much each extra layer adds (`r ← r + (F − 1)·j`).
 
 # %% [markdown]
 # Why stack small kernels? Same receptive field, fewer parameters and more non-linearities. For `C` channels in
