@@ -44,6 +44,33 @@ for n, f, s in [(28, 2, 2), (224, 2, 2), (55, 3, 2), (13, 3, 2)]:
     print(f"| {n} | {f} | {s} | {out} |")
 
 # %% [markdown]
+# > **笔记中的错误 / What the notes get wrong**
+# >
+# > Section 「卷积中的重要参数」, under Pad: 「比如$8*8$大小的矩阵,卷积核的大小为$3*3$,那么经过pooling得到的Feature Map的大小为$6*6$,$8*8$和$6*6$相差不是整数倍!」 —
+# > "an 8×8 matrix with a 3×3 kernel: after *pooling* the feature map is 6×6". 6×6 is what a 3×3 *convolution*
+# > (stride 1, no padding) gives; pooling, used as it is (stride = window, or AlexNet's overlapping stride 2), gives
+# > something else. Compute all of them with TensorFlow:
+
+# %%
+x8 = tf.random.uniform((1, 8, 8, 1))
+conv_valid = tf.nn.conv2d(x8, tf.ones((3, 3, 1, 1)), 1, "VALID").shape[1]
+conv_same = tf.nn.conv2d(x8, tf.ones((3, 3, 1, 1)), 1, "SAME").shape[1]
+pooled = {s: tf.nn.max_pool2d(x8, 3, s, "VALID").shape[1] for s in (3, 2, 1)}
+print(f"8x8 input | 3x3 conv VALID: {conv_valid}x{conv_valid} | 3x3 conv SAME (pad 1): {conv_same}x{conv_same}")
+print("8x8 input | 3x3 max pool VALID, stride -> output:", {s: f"{o}x{o}" for s, o in pooled.items()})
+print("8x8 SAME conv then 2x2/2 pool:", tf.nn.max_pool2d(tf.nn.conv2d(x8, tf.ones((3, 3, 1, 1)), 1, "SAME"), 2, 2,
+                                                          "VALID").shape[1:3])
+assert conv_valid == 6 and conv_same == 8 and pooled == {3: 2, 2: 3, 1: 6}
+print("✓ 8x8 -> 6x6 is the VALID 3x3 convolution; 3x3 pooling gives 2x2 at stride 3 and 3x3 at stride 2 "
+      "(6x6 only at stride 1, which no network in the notes uses)")
+
+# %% [markdown]
+# **Corrected.** The example belongs to convolution: a 3×3 convolution without padding turns 8×8 into 6×6
+# (`(8 − 3)/1 + 1`), which is not an integer fraction of 8 — the notes' real point, and the reason for padding.
+# With `P = 1` ("same") the convolution keeps 8×8, and a following 2×2/2 pooling halves it exactly to 4×4. Pooling
+# itself follows the same formula: 3×3 windows at stride 3 give 2×2, at stride 2 (overlapping) 3×3.
+
+# %% [markdown]
 # ## Pooling a real feature map
 # A digit goes through a 3×3 edge filter, then 2×2 max and average pooling.
 
@@ -111,11 +138,13 @@ print("AlexNet overlap: 55 -> 3x3/2 ->", analysis.conv_output_size(55, 3, 2), "(
 
 # %% [markdown]
 # ## Back-propagation through pooling: the notes' claim, corrected
-# The notes say:
-#
-# > 注意: 池化层是没有参数的,所以进行BP的时候是无关池化层的事情!
-#
-# ("Pooling has no parameters, so back-propagation has nothing to do with the pooling layer.") The first half is
+
+# %% [markdown]
+# > **笔记中的错误 / What the notes get wrong**
+# >
+# > Section 「池化的基本概念」: 「注意: 池化层是没有参数的,所以进行BP的时候是无关池化层的事情!」
+# >
+# > ("Pooling has no parameters, so back-propagation has nothing to do with the pooling layer.") The first half is
 # true (`count_params() == 0` above). The second is not: every layer *below* a pooling layer gets its gradient
 # *through* it, and the pooling layer decides where it goes. Ask TensorFlow for the gradient of
 # `sum(pool(x) * dy)` with respect to the notes' 4×4 input:
@@ -136,11 +165,15 @@ for kind, tf_pool in (("max", tf.nn.max_pool2d), ("avg", tf.nn.avg_pool2d)):
 assert np.abs(grads["max"]).sum() > 0  # pooling is not transparent to BP: the gradient passes through it
 np.testing.assert_array_equal(grads["max"], [[0, 0, 0, 0], [0, 1, 0, 2], [3, 0, 0, 0], [0, 0, 0, 4]])
 np.testing.assert_array_equal(grads["avg"], np.kron([[1, 2], [3, 4]], np.full((2, 2), 0.25)))
+print("✓ the gradient passes through pooling: max pooling routes each dy to its window's maximum, "
+      "average pooling spreads it as 1/4")
 
 # %% [markdown]
-# Max pooling **routes** each output's gradient to the input that won its window (the arg-max: 6, 8, 3, 4) and
+# **Corrected.** Pooling has no parameters, so there is nothing in it to *update*; but back-propagation must still
+# pass through it, and how it does matters. Max pooling **routes** each output's gradient to the input that won its window (the arg-max: 6, 8, 3, 4) and
 # gives 0 to the other three; average pooling **spreads** it, ¼ to each. Pooling has nothing to *learn*, but it
-# shapes what everything before it learns. (On a tie, TensorFlow gives the whole gradient to the first maximum in
+# shapes what everything before it learns — the check at the end of this chapter shows that a backward pass which
+# forgets the routing is wrong by many orders of magnitude. (On a tie, TensorFlow gives the whole gradient to the first maximum in
 # row-major order: the window `[[3, 2], [1, 2]]` is fine, but try `[[1, 1], [5, 6]]` with a 1 in two places.)
 #
 # ### Exercise: write max pooling's backward pass
