@@ -81,6 +81,41 @@ assert abs(curves["sigmoid"][2].max() - 0.25) < 1e-3 and abs(curves["tanh"][2].m
 assert np.interp(5.0, *curves["relu"][::2]) == 1.0  # ReLU does not saturate for positive inputs
 
 # %% [markdown]
+# > **笔记中的错误 / What the notes get wrong**
+# >
+# > Section 「激活函数,sigmoid,tanh,ReLU」: 「sigmoid函数将输入的值归一化到0到1中去 $x => [0,1]$」 — "sigmoid maps
+# > its input into the *closed* interval [0, 1]". The formula $\sigma(x) = 1 / (1 + e^{-x})$ never reaches 0 or 1:
+# > $e^{-x} > 0$ for every real $x$, so $0 < \sigma(x) < 1$, and $1 - \sigma(x) = \sigma(-x) > 0$. Check in
+# > float64, and with 50 significant digits (Python's `decimal`), then see what float32 does:
+
+# %%
+from decimal import Decimal, getcontext
+
+getcontext().prec = 50
+for v in (-30.0, 30.0):
+    s64 = float(tf.sigmoid(tf.constant(v, tf.float64)))
+    s50 = 1 / (1 + (-Decimal(v)).exp())
+    print(f"sigmoid({v:+.0f}): float64 {s64!r} | 50 digits {s50:.20E} | distance to the nearer end "
+          f"{min(s50, 1 - s50):.3E}")
+    assert 0.0 < s64 < 1.0 and 0 < s50 < 1
+# 1 - sigmoid(x) = sigmoid(-x) = 1 / (1 + e^x): positive for any x (Decimal's exponent range is huge), so sigmoid < 1.
+tails = {v: 1 / (1 + Decimal(v).exp()) for v in (100, 1000, 10000)}
+print("1 - sigmoid(x) = sigmoid(-x) at x = 100, 1000, 10000:", ", ".join(f"{t:.2E}" for t in tails.values()))
+assert all(t > 0 for t in tails.values())
+f32 = tf.sigmoid(tf.constant([-30.0, 17.0, 30.0], tf.float32)).numpy()
+print("float32 sigmoid at -30, 17, 30:", f32.tolist(), "(the nearest float32 to 1 - 4e-8 is 1.0)")
+assert f32[2] == 1.0  # rounding, not the function
+print("✓ sigmoid stays strictly inside (0, 1): at ±30 float64 gives 9.4e-14 and 1 - 9.4e-14; only rounding "
+      "(float32 above x ≈ 17) prints 1.0")
+
+# %% [markdown]
+# **Corrected.** Sigmoid maps ℝ onto the *open* interval $(0, 1)$ — which is what lets it be read as a
+# probability that is never exactly certain. In floating point it *rounds* to 1.0 once $e^{-x}$ is below half the
+# spacing of numbers near 1 (float32: from about $x = 17$; float64: about $x = 37$), and to 0 far to the left. That
+# is why losses take logits (`from_logits=True`) rather than $\log\sigma(x)$: a rounded 0 or 1 would give
+# $\log 0 = -\infty$.
+
+# %% [markdown]
 # ## Vanishing gradients through depth
 # The gradient reaching layer `l` is a product of one derivative per layer above it. Sigmoid's derivative is at
 # most 0.25, so the product shrinks geometrically. Measure the gradient norm of every layer's kernel in a 12-layer
@@ -120,6 +155,32 @@ print("| activation | first-layer / last-layer gradient norm |\n|---|---:|")
 for act, r in ratio.items():
     print(f"| {act} | {r:.2e} |")
 assert ratio["sigmoid"] < 1e-3 * ratio["relu"], "sigmoid gradients vanish towards the input"
+
+# %% [markdown]
+# > **笔记中的错误 / What the notes get wrong**
+# >
+# > Section 「激活函数,sigmoid,tanh,ReLU」, under tanh: 「tanh和sigmoid的问题是类似的,一个就是梯度弥散的问题,一个就是指数运算的问题。」 —
+# > "tanh has the same problems as sigmoid: vanishing gradients and the cost of the exponential". The table above
+# > says otherwise for vanishing gradients: through the same 12 layers, tanh's first layer gets about as much
+# > gradient as its last, like ReLU, while sigmoid's gets millions of times less.
+
+# %%
+peak = {act: curves[act][2].max() for act in ("sigmoid", "tanh")}
+print(f"max derivative: sigmoid {peak['sigmoid']:.3f}, tanh {peak['tanh']:.3f} | first/last gradient ratio over "
+      f"{depth} layers: sigmoid {ratio['sigmoid']:.1e}, tanh {ratio['tanh']:.1e}, relu {ratio['relu']:.1e}")
+assert peak["tanh"] > 3.9 * peak["sigmoid"]
+assert ratio["tanh"] > 1e3 * ratio["sigmoid"] and ratio["tanh"] > 0.1
+print("✓ tanh does not vanish like sigmoid here: its derivative peaks at 1 (sigmoid 0.25), and its first layer "
+      f"gets {ratio['tanh'] / ratio['sigmoid']:.0e} times sigmoid's share of the gradient")
+
+# %% [markdown]
+# **Corrected.** Both functions *saturate*: for large $|x|$ their derivatives go to 0 (at $x = 5$ tanh's is even
+# smaller than sigmoid's, see the table of derivatives), so a unit pushed far into its tails stops learning with
+# either. But the geometric vanishing through depth that the notes describe for sigmoid comes from its derivative
+# being at most $\tfrac14$ *everywhere*, so a product of $n$ of them is at most $4^{-n}$. tanh's derivative is
+# $1 - \tanh^2 x$, equal to 1 at 0 and close to 1 for the small pre-activations a Glorot initialisation produces,
+# so the product does not shrink — and tanh is zero-centred ($\tanh = 2\sigma(2x) - 1$), which sigmoid is not.
+# The exponential cost is shared, and is small next to a convolution.
 
 # %% [markdown]
 # ## From scratch: the derivatives by hand
