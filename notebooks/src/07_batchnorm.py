@@ -40,6 +40,54 @@ np.testing.assert_allclose(mean_after, 0, atol=1e-4)
 np.testing.assert_allclose(np.sqrt(var_after), 1, atol=1e-2)
 
 # %% [markdown]
+# > **笔记中的错误 / What the notes get wrong**
+# >
+# > Section 「BatchNorm层/批量归一化层」: 「BatchNorm层:通过一定的规范化手段,把每层神经网络任意神经元这个输入值的分布强行拉回到均值为0,方差为1的标准正态分布。」 —
+# > "BN forcibly pulls the distribution of every neuron's input back to the *standard normal* distribution with mean
+# > 0 and variance 1". BN subtracts a mean and divides by a standard deviation: an affine map per channel, which
+# > moves and stretches a distribution but cannot change its *shape*. Feed it a skewed channel and a two-peaked one:
+
+# %%
+import scipy.stats
+
+rng = np.random.default_rng(SEED)
+n = 4000
+channels = {"skewed (exponential)": rng.exponential(2.0, n) + 3.0,
+            "bimodal (two peaks)": np.concatenate([rng.normal(-3, 0.5, n // 2), rng.normal(4, 0.5, n // 2)])}
+x_odd = np.stack(list(channels.values()), -1).astype("float32")[:, None, None, :]  # (n, 1, 1, 2): 2 channels
+y_odd = raw.batch_norm_train(tf.constant(x_odd), tf.zeros(2), tf.ones(2), beta=tf.zeros(2), gamma=tf.ones(2))[0]
+y_odd = y_odd.numpy()[:, 0, 0, :]
+normal = rng.standard_normal(n)
+fig, axes = plt.subplots(1, 2, figsize=(9, 2.8))
+grid = np.linspace(-4, 4, 200)
+print("| channel | mean after BN | std after BN | skewness before → after | excess kurtosis after | "
+      "KS distance to N(0,1) |\n|---|---:|---:|---:|---:|---:|")
+for i, (ax, name) in enumerate(zip(axes, channels)):
+    after = y_odd[:, i]
+    skew_before, skew_after = scipy.stats.skew(x_odd[:, 0, 0, i]), scipy.stats.skew(after)
+    ks = scipy.stats.kstest(after, "norm").statistic
+    print(f"| {name} | {after.mean():.1e} | {after.std():.3f} | {skew_before:.2f} → {skew_after:.2f} | "
+          f"{scipy.stats.kurtosis(after):.2f} | {ks:.3f} |")
+    ax.hist(after, bins=60, density=True, alpha=0.6, label="after BN")
+    ax.plot(grid, scipy.stats.norm.pdf(grid), "k--", label="N(0, 1)")
+    ax.set_title(name)
+    ax.legend(fontsize=8)
+    assert abs(after.mean()) < 1e-3 and abs(after.std() - 1) < 1e-2  # what BN does guarantee
+    assert abs(skew_after - skew_before) < 1e-3  # the shape is untouched
+    assert ks > 5 * scipy.stats.kstest(normal, "norm").statistic  # far from normal
+plt.show()
+print(f"a genuine N(0,1) sample of the same size: KS distance {scipy.stats.kstest(normal, 'norm').statistic:.3f}")
+print("✓ after BN both channels have mean 0 and std 1, but the skewed one keeps skewness 2.1 and the bimodal one "
+      "keeps its two peaks: standardised, not standard normal")
+
+# %% [markdown]
+# **Corrected.** BN *standardises* each channel over the batch: mean 0 and variance 1 (then γ and β, which are
+# learned, rescale and shift it again, so the layer's output need not even keep those). Skewness, kurtosis, the
+# number of peaks — everything about the shape — pass through unchanged, because
+# $\hat x = (x - \mu_B) / \sqrt{\sigma_B^2 + \epsilon}$ is a straight line in $x$. "Zero mean, unit variance"
+# is right; "standard normal" is only true if the input was normal to begin with.
+
+# %% [markdown]
 # ## Three ways, one result
 # Raw `tf.nn` (above), slim's `slim.batch_norm` (slim's default has no γ: `scale=False`) and Keras
 # `BatchNormalization` give the same output in training mode, and update the moving averages the same way.
