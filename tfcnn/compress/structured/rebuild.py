@@ -4,9 +4,15 @@ Not masks: the new model has fewer filters, so it is smaller and faster.
 Before any fine-tuning it computes exactly what the original computes when
 the removed channels are cut off where they are read (:func:`mask_removed`).
 
+A MACs target instead of a ratio (``target_macs=0.4``: at most 40 % of the
+model's multiply-accumulates) is met by :func:`ratio_for_macs`, which bisects
+the ratio and counts the rebuilt model's MACs with
+:func:`tfcnn.analysis.summarize`; the scores are computed once.
+
 Example:
     >>> from tfcnn.compress.structured import prune_channels
     >>> thin, table = prune_channels(model, ratio=0.5, criterion="l1", round_to=8)  # doctest: +SKIP
+    >>> thin, table = prune_channels(model, target_macs=0.4, round_to=8)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import math
 
 import numpy as np
 
+from tfcnn import analysis
 from tfcnn._compat import keras
 from tfcnn.compress.structured.criteria import channel_scores
 from tfcnn.compress.structured.graph import CHANNEL_MIXING, PRODUCERS, channel_graph
@@ -70,11 +77,73 @@ def plan_channels(model, *, ratio: float = 0.5, criterion: str = "l1", protect=(
     _check(ratio, scope, round_to)
     graph = channel_graph(model, protect=protect)
     scores = channel_scores(graph, criterion, data=data, batches=batches)
+    return graph, _removed(graph, scores, ratio, scope, round_to)
+
+
+def _removed(graph, scores, ratio, scope, round_to):
     removed = set()
     for gid, keep in _keep_counts(graph, scores, ratio, scope, round_to).items():
         order = np.argsort(-scores[gid], kind="stable")
         removed.update(graph.groups[gid].channels[i] for i in order[keep:])
-    return graph, removed
+    return removed
+
+
+def check_target_macs(target_macs, *, argname: str = "target_macs") -> float:
+    """``target_macs`` as a float, or :class:`CompressError` unless it is a fraction in (0, 1)."""
+    if isinstance(target_macs, bool) or not isinstance(target_macs, (int, float)) or not 0 < target_macs < 1:
+        raise CompressError(f"{argname} must be the fraction of the model's MACs to keep, in (0, 1). "
+                            f"Received: {argname}={target_macs!r}")
+    return float(target_macs)
+
+
+def ratio_for_macs(model, target_macs: float, *, criterion: str = "l1", protect=(), round_to: int = 1,
+                   scope: str = "layer", data=None, batches: int = 4, steps: int = 12) -> float:
+    """The smallest ratio whose rebuilt model keeps at most ``target_macs`` of ``model``'s MACs.
+
+    Bisection over the ratio (``steps`` halvings, about 1/4096 apart); each
+    step rebuilds the model and counts its MACs. Fixed groups (the stem
+    under ``protect``, residual sums touching the input, the classifier)
+    keep their MACs, so a small target can be out of reach.
+
+    Raises:
+        CompressError: a target outside (0, 1), or one that even a model with one channel left in every
+            prunable group (a ``round_to`` multiple) does not reach.
+    """
+    target = check_target_macs(target_macs)
+    _check(0.5, scope, round_to)
+    graph = channel_graph(model, protect=protect)
+    scores = channel_scores(graph, criterion, data=data, batches=batches)
+    total = analysis.summarize(model).total_macs
+
+    def fraction(ratio):
+        try:
+            removed = _removed(graph, scores, ratio, scope, round_to)
+        except CompressError:  # a global threshold that empties a layer: too far
+            return None
+        return analysis.summarize(rebuild(graph, removed)[0]).total_macs / total
+
+    largest = max((g.size for g in graph.prunable()), default=1)
+    hi = 1 - 1 / (2 * largest)  # every prunable group down to one channel (or to its round_to multiple)
+    smallest = fraction(hi)
+    if smallest is None:  # a global threshold empties a layer first: search the largest ratio that does not
+        ok, bad = 0.0, hi
+        for _ in range(steps):
+            mid = (ok + bad) / 2
+            ok, bad = (mid, bad) if fraction(mid) is not None else (ok, mid)
+        hi, smallest = ok, fraction(ok)
+    if smallest is None or smallest > target:
+        raise CompressError(f"target_macs cannot be reached by removing channels (the thinnest rebuild keeps "
+                            f"{smallest:.3f} of the MACs: the fixed layers keep theirs). "
+                            f"Received: target_macs={target_macs!r}")
+    lo = 0.0
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        got = fraction(mid)
+        if got is not None and got <= target:
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def _kept(ids, removed):
@@ -170,13 +239,15 @@ def mask_removed(graph, removed, *, inplace: bool = False):
     return copy
 
 
-def prune_channels(model, *, ratio: float = 0.5, criterion: str = "l1", protect=(), round_to: int = 1,
-                   scope: str = "layer", data=None, batches: int = 4):
+def prune_channels(model, *, ratio: float | None = None, target_macs: float | None = None, criterion: str = "l1",
+                   protect=(), round_to: int = 1, scope: str = "layer", data=None, batches: int = 4):
     """Remove ``ratio`` of the channels of every prunable group and rebuild a thinner model.
 
     Args:
         model: a flat functional tf_keras model.
-        ratio: fraction of channels to remove, in (0, 1).
+        ratio: fraction of channels to remove, in (0, 1) (default 0.5 without ``target_macs``).
+        target_macs: instead of a ratio, the fraction of the model's MACs to keep, in (0, 1): the smallest
+            ratio that reaches it (:func:`ratio_for_macs`).
         criterion: ``"l1"``, ``"l2"``, ``"bn"`` or ``"taylor"`` (see :mod:`.criteria`).
         protect: names of layers whose output channels stay (the stem); the model's output always stays.
         round_to: kept widths are rounded up to a multiple of this (8 suits SIMD kernels).
@@ -188,12 +259,21 @@ def prune_channels(model, *, ratio: float = 0.5, criterion: str = "l1", protect=
         ``(thin_model, table)``: the new model and its per-layer widths before and after.
 
     Raises:
-        CompressError: an unknown layer type, a ratio outside (0, 1), a target that empties a layer.
+        CompressError: an unknown layer type, a ratio outside (0, 1), both a ratio and a MACs target,
+            a target that empties a layer or cannot be reached.
 
     Example:
         >>> thin, table = prune_channels(tfcnn.create_model("resnet18", input_shape=(32, 32, 3)),
         ...                              ratio=0.5, round_to=8)  # doctest: +SKIP
     """
+    if ratio is not None and target_macs is not None:
+        raise CompressError(f"give a ratio or a MACs target, not both. Received: ratio={ratio!r}, "
+                            f"target_macs={target_macs!r}")
+    if target_macs is not None:
+        ratio = ratio_for_macs(model, target_macs, criterion=criterion, protect=protect, round_to=round_to,
+                               scope=scope, data=data, batches=batches)
+    elif ratio is None:
+        ratio = 0.5
     graph, removed = plan_channels(model, ratio=ratio, criterion=criterion, protect=protect, round_to=round_to,
                                    scope=scope, data=data, batches=batches)
     return rebuild(graph, removed)
