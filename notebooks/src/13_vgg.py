@@ -98,15 +98,30 @@ for ax in axes:
 plt.show()
 
 # %% [markdown]
-# **Check.** The fully connected layers hold about 90 % of the parameters (fc1 alone, 7·7·512·4096 + 4096, is
-# 74 %), yet they do less than 1 % of the multiply-accumulates; the convolutions are where the time goes.
+# > **笔记中的错误 / What the notes get wrong**
+# >
+# > Section 「全连接层」: 「通常而言,一个卷积网的参数量,大部分都是占据在全连接层的,比如VGG,80%的参数都是来自最后的FC层。」
+# > (and again under ResNet: 「VGG的80%的参数集中在FC层」) — "in VGG, 80 % of the parameters come from the last FC
+# > layers". The direction is right, the number is not: count VGG-16's parameters layer by layer.
 
 # %%
 fc1 = summary.layer("fc1").params
+fc_params = sum(row.params for row in summary.layers if row.name.startswith("fc") or row.name == "logits")
+print(f"VGG-16: {summary.total_params:,} parameters, of which FC (fc1, fc2, logits) {fc_params:,} = "
+      f"{100 * fc_params / summary.total_params:.1f} %; fc1 alone {100 * fc1 / summary.total_params:.1f} %")
+print(f"the FC layers' share of the multiply-accumulates: {100 * blocks['fc'][1] / summary.total_macs:.2f} %")
 assert fc1 == analysis.dense_params(7 * 7 * 512, 4096) == 102_764_544
-assert summary.total_params == 138_357_544 and summary.fc_share > 0.89
+assert summary.total_params == 138_357_544 and fc_params == 123_642_856
+assert abs(summary.fc_share - fc_params / summary.total_params) < 1e-9 and summary.fc_share > 0.89
 assert blocks["fc"][1] / summary.total_macs < 0.01
-print(f"fc1: {100 * fc1 / summary.total_params:.1f} % of the parameters; all FC: {100 * summary.fc_share:.1f} %")
+print(f"✓ VGG-16's FC layers hold {100 * summary.fc_share:.1f} % of its parameters, not 80 % "
+      "(and do under 1 % of its computation)")
+
+# %% [markdown]
+# **Corrected.** In VGG-16 the three fully connected layers hold **89.4 %** of the 138.4 M parameters — fc1 alone,
+# 7·7·512·4096 + 4096 weights, is 74.3 % — yet they do less than 1 % of the multiply-accumulates; the convolutions
+# are where the time goes. The other configurations share the same 123.6 M FC parameters, so the share runs from
+# about 93 % (VGG-11) to 86 % (VGG-19): none of them is 80 %.
 
 # %% [markdown]
 # ## The four configurations
@@ -120,6 +135,33 @@ for name, s in rows.items():
     print(f"| {name} | {s.depth} | {s.total_params / 1e6:.1f} M | {s.total_macs / 1e9:.1f} G |")
     assert s.depth == int(name[3:])  # weighted layers on the longest path: the name is the depth
 keras.backend.clear_session()
+
+# %% [markdown]
+# > **笔记中的错误 / What the notes get wrong**
+# >
+# > Section 「VGG」, VGG's features: 「每次池化后Feature Map宽高降低一半,通道数量增加一倍」 and
+# > 「每次经过一个pooling层,channel的数量会乘2,保证提取的数量。」 — "after every pooling the width and height halve
+# > and the number of channels doubles". The first half holds; the channels stop doubling at 512. Read the widths
+# > from the model:
+
+# %%
+widths = [(row.name, row.output_shape) for row in summary.layers if row.name.endswith("_pool")]
+print(" -> ".join(f"{n}: {h}x{w}x{c}" for n, (h, w, c) in widths))
+after_pool = [stages[1] for stages in vgg_module.VGG_STAGES["D"]]  # each block's filters, set after the pool before it
+print("filters per block (each after a pool):", after_pool, "| ratio block to block:",
+      [b / a for a, b in zip(after_pool, after_pool[1:])])
+assert [shape[0] for _, shape in widths] == [112, 56, 28, 14, 7]  # the spatial size halves at every pool
+assert after_pool == [64, 128, 256, 512, 512] and after_pool[4] == after_pool[3]
+assert all(stages[-1][1] == 512 for stages in vgg_module.VGG_STAGES.values())
+print("✓ width and height halve at all five pools, but channels double only three times: "
+      "64 -> 128 -> 256 -> 512 -> 512, in all four configurations")
+
+# %% [markdown]
+# **Corrected.** VGG halves the feature map at every 2×2 pool and doubles the channels after the first three
+# pools, then keeps 512: block 5 has as many channels as block 4. The paper caps the width at 512 because a
+# further doubling would have cost another 4× parameters in blocks 5 and fc1 (7·7·1024·4096 alone would be
+# 205 M). What the notes' general rule — 「每次下采样过后,channel的数量也会相应的增加」 — gets right is the habit of
+# widening as you shrink, not an exact doubling at each step.
 
 # %% [markdown]
 # ## Slim style and Keras style compute the same function
