@@ -68,6 +68,28 @@ assert reduced.layer("inception_3a_branch3_conv").macs + reduced.layer("inceptio
 assert naive.layer("b3_conv").macs == direct
 
 # %% [markdown]
+# > **笔记中的错误 / What the notes get wrong**
+# >
+# > Section 「GoogLeNet/Inception」, on why a 1×1 convolution reduces dimensions: 「也就是如果输入$28*28*192$经过一个$1*1*64$的卷积核后,尺寸会变成$28*28*3$。」 —
+# > "a 28×28×192 input through a 1×1×64 kernel becomes 28×28×3". The number of output channels is the number of
+# > filters, 64; nothing in the layer is 3.
+
+# %%
+one_by_one = keras.layers.Conv2D(64, 1)
+out = one_by_one(tf.zeros((1, 28, 28, 192)))
+print(f"input (28, 28, 192) -> 64 filters of 1x1x192 (kernel {tuple(one_by_one.kernel.shape)}) -> output "
+      f"{tuple(out.shape[1:])}, {one_by_one.count_params():,} parameters")
+assert tuple(out.shape[1:]) == (28, 28, 64) and one_by_one.count_params() == 192 * 64 + 64
+assert reduced.layer("inception_3a_branch2_reduce_conv").output_shape[-1] == widths[1]  # module 3a's own 1x1
+print("✓ a 1x1 convolution with 64 filters turns 28x28x192 into 28x28x64, not 28x28x3")
+
+# %% [markdown]
+# **Corrected.** Each 1×1 filter is a 1×1×192 kernel that takes a weighted sum over the 192 input channels at
+# every position — the notes' own explanation, 「卷积核的channel是多少,那么最后的结果是把每个channel进行相加」 — so it
+# gives one channel; 64 such filters give **28×28×64**. The spatial size is unchanged and the channels go from 192 to
+# 64, which is the "dimension reduction" (module 3a does it with 96 and 16 filters before its 3×3 and 5×5 branches).
+
+# %% [markdown]
 # ## The whole GoogLeNet
 # 22 weighted layers deep, 7 million parameters: a twentieth of VGG-16's, at a tenth of its MACs (VGG-16: 138 M
 # parameters, 15.5 G MACs, see chapter 13).
@@ -153,6 +175,29 @@ print(f"inference model: outputs {inference.output_names}, {inference.count_para
       f"(training model {aux_model.count_params():,})")
 x = next(iter(train_ds))[0][:4]
 np.testing.assert_allclose(inference(x), aux_model(x)[0], atol=1e-5)  # same weights, same main logits
+
+# %% [markdown]
+# > **笔记中的错误 / What the notes get wrong**
+# >
+# > Section 「GoogLeNet/Inception」: 「GoogLeNet为了保证网络变深之后能够收敛的更好,利用了2个loss来进行训练。」 and, in
+# > the list of features, 「两个LOSS层,降低过拟合风险」 — "GoogLeNet is trained with two losses". The model above is
+# > trained on three: the main classifier and two auxiliary ones. Count them:
+
+# %%
+heads = [name for name in aux_model.output_names]
+print("training outputs:", heads, "| loss terms:", {k: v for k, v in weights.items()})
+print(f"reported losses: total {total:.4f}, main {main:.4f}, aux1 {aux1:.4f}, aux2 {aux2:.4f}")
+assert len(heads) == len(weights) == 3 and sorted(weights.values()) == [0.3, 0.3, 1.0]
+assert len(inference.output_names) == 1
+print("✓ GoogLeNet trains on three losses (main + two auxiliary heads, after 4a and 4d, weighted 0.3); "
+      "the deployed network has one output")
+
+# %% [markdown]
+# **Corrected.** GoogLeNet has **one main classifier and two auxiliary classifiers** (on modules 4a and 4d), so the
+# training loss is $L = L_{main} + 0.3\,L_{aux1} + 0.3\,L_{aux2}$: three terms, of which two are the extra ones the
+# notes probably mean. The paper's reasons are to push more gradient into the middle of the network and to
+# regularise it; the auxiliary heads are discarded at inference. (Inception v3 keeps a single auxiliary head and
+# finds it acts mainly as a regulariser.)
 
 # %% [markdown]
 # Where each loss stands after this short run (the auxiliary heads start from the same chance level):
