@@ -191,6 +191,44 @@ for label, w in (("w − η(g + λw), by hand", by_gradient), ("Keras SGD + L2(�
 print(f"penalty (λ/2)‖w‖² = {penalty:.4f}; Keras's regulariser loss = {float(tf.add_n(layer.losses)):.4f}")
 
 # %% [markdown]
+# > **笔记中的错误 / What the notes get wrong**
+# >
+# > Section 「L0,L1,L2正则化(范数约束/正则项/惩罚项)」: 「L2:所有数平方相加开根号(距离)」 — "the L2 *penalty*: add
+# > up the squares and take the square root (a distance)". That is the L2 *norm* $\|w\|_2$, correctly defined in the
+# > notes' 「L2范数:假设n维向量x中的元素是x1,…,xn,其L2范数是向量元素平方和的平方根。」. Weight decay penalises its
+# > **square**, $\lambda\|w\|_2^2 = \lambda\sum_i w_i^2$, and the two give different gradients:
+# > $\nabla\,\lambda\|w\|_2^2 = 2\lambda w$, but $\nabla\,\lambda\|w\|_2 = \lambda\,w / \|w\|_2$.
+
+# %%
+w_t = tf.Variable(w0["kernel"])
+lam_k = 0.01
+with tf.GradientTape(persistent=True) as tape:
+    squared = keras.regularizers.L2(lam_k)(w_t)  # what Keras (and weight decay) adds to the loss
+    rooted = lam_k * tf.norm(w_t)  # the notes' "square root of the sum of squares"
+g_squared, g_rooted = tape.gradient(squared, w_t).numpy(), tape.gradient(rooted, w_t).numpy()
+norm_w = np.linalg.norm(w0["kernel"])
+print(f"‖w‖₂ = {norm_w:.4f} | Keras L2({lam_k}) = {float(squared):.5f} = λ·Σw² = {lam_k * norm_w**2:.5f} "
+      f"(λ·‖w‖₂ would be {lam_k * norm_w:.5f})")
+print(f"gradient of λΣw²: 2λw, rel. error {gradcheck.rel_error(g_squared, 2 * lam_k * w0['kernel']):.0e} | "
+      f"gradient of λ‖w‖₂: λw/‖w‖, rel. error {gradcheck.rel_error(g_rooted, lam_k * w0['kernel'] / norm_w):.0e}")
+# (Keras stores λ as a float32, hence 1e-6 rather than float64's 1e-12)
+assert abs(float(squared) / (lam_k * norm_w**2) - 1) < 1e-6 and abs(float(squared) - lam_k * norm_w) > 1e-3
+assert gradcheck.rel_error(g_squared, 2 * lam_k * w0["kernel"]) < 1e-6
+assert gradcheck.rel_error(g_rooted, lam_k * w0["kernel"] / norm_w) < 1e-12
+# halve the weights: the squared penalty's pull halves, the square root's stays the same length
+pulls = [np.linalg.norm(2 * lam_k * v) for v in (w0["kernel"], w0["kernel"] / 2)]
+assert abs(pulls[1] / pulls[0] - 0.5) < 1e-12
+print("✓ weight decay penalises the *squared* L2 norm: Keras's L2(λ) is λΣw², its gradient 2λw shrinks each "
+      "weight in proportion (the square root's λw/‖w‖ would pull with a constant length λ)")
+
+# %% [markdown]
+# **Corrected.** The L2 *norm* is $\sqrt{\sum_i w_i^2}$; the L2 *regulariser* used for weight decay (Keras's
+# `L2`, slim's `l2_regularizer`, `tf.nn.l2_loss`) is its square, $\lambda\sum_i w_i^2$ (or with a ½). Only the
+# square gives a gradient proportional to the weight, hence the multiplicative decay $w \leftarrow (1 - \eta\lambda)w$
+# checked above. The square root would pull every weight vector towards 0 with the same strength $\lambda$
+# whatever its size, and has no gradient at $w = 0$.
+
+# %% [markdown]
 # ## Exercises
 # 1. Combine dropout and weight decay. Is the result better than either alone?
 # 2. Increase `n_train` to 400. How does the baseline's gap change?
