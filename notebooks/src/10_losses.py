@@ -120,6 +120,44 @@ near_zero = {name: int((np.abs(wts) <= 0.02).sum()) for name, wts in weights.ite
 assert near_zero["L1"] > near_zero["L2"] + 5, near_zero
 
 # %% [markdown]
+# > **笔记中的错误 / What the notes get wrong**
+# >
+# > Section 「L0,L1,L2正则化(范数约束/正则项/惩罚项)」: 「L1是对L0的线性逼近。」 then 「L2是对L1的凸优化」 — "L2 is a
+# > convex optimisation (convexification) of L1". L1 needs no convexifying: both $|w|$ and $w^2$ are already convex.
+# > Test the definition, $f(\tfrac{a+b}{2}) \le \tfrac{f(a)+f(b)}{2}$, on 100,000 random pairs, for L0 as well:
+
+# %%
+pen = {"L0": lambda v: (v != 0).astype(float), "L1": np.abs, "L2": np.square}
+a, b = rng.normal(size=(2, 100_000)) * 3
+a[:1000] = 0.0  # include pairs with a zero, where L0 jumps
+gap = {k: (f(a) + f(b)) / 2 - f((a + b) / 2) for k, f in pen.items()}  # >= 0 everywhere  <=>  convex (midpoint)
+same_sign = (a * b > 0)
+print("| penalty | pairs violating convexity | pairs with equality (not strictly convex) |\n|---|---:|---:|")
+for k, g in gap.items():
+    print(f"| {k} | {(g < -1e-12).sum():,} | {(np.abs(g) <= 1e-12).sum():,} |")
+w_near0 = tf.constant([-1e-6, 1e-6], tf.float64)
+with tf.GradientTape(persistent=True) as tape:
+    tape.watch(w_near0)
+    l1_near0, l2_near0 = tf.abs(w_near0), tf.square(w_near0)
+d_l1, d_l2 = tape.gradient(l1_near0, w_near0).numpy(), tape.gradient(l2_near0, w_near0).numpy()
+print(f"derivative just left/right of 0: L1 {d_l1.tolist()}, L2 {d_l2.tolist()}")
+assert (gap["L0"] < 0).sum() > 0  # L0 is not convex
+assert (gap["L1"] >= -1e-12).all() and (gap["L2"] >= -1e-12).all()  # L1 and L2 both are
+assert (np.abs(gap["L1"][same_sign]) <= 1e-9).all() and (gap["L2"][a != b] > 0).all()  # only L2 strictly
+assert d_l1.tolist() == [-1.0, 1.0] and np.abs(d_l2).max() < 1e-5  # L1 kinks at 0, L2 is smooth
+print("✓ L1 is already convex (no pair violates it), like L2; L0 is the non-convex one. "
+      "What L2 adds is smoothness and strict convexity, not convexity")
+
+# %% [markdown]
+# **Corrected.** Of the three, only **L0 is non-convex** (and piecewise constant, so it has no useful gradient).
+# **L1** is its standard *convex relaxation* — on $[-1, 1]$ the largest convex function below L0 — and is convex
+# but not *strictly* convex (linear on each side of 0) and not differentiable at 0, which is exactly what lets it
+# set weights to zero (the experiment above). **L2** is convex too, and in addition strictly convex and smooth, so
+# its optimum is unique and its gradient $2\lambda w$ is gentle near 0 — it shrinks weights but does not zero them.
+# L2 is not an "optimisation" of L1; the two are different penalties with different effects (sparse vs small
+# weights), and elastic net uses both.
+
+# %% [markdown]
 # ## From scratch: `dL/dz = p − y`, derived from the likelihood
 # The model says class `k` has probability `p_k = e^{z_k} / Σ_j e^{z_j}`. The likelihood of the true label `y` is
 # `p_y`, and the loss is its negative log: `L = −log p_y = −z_y + log Σ_j e^{z_j}`. Differentiate term by term:
