@@ -77,8 +77,8 @@ for i, (ax, name) in enumerate(zip(axes, channels)):
     assert ks > 5 * scipy.stats.kstest(normal, "norm").statistic  # far from normal
 plt.show()
 print(f"a genuine N(0,1) sample of the same size: KS distance {scipy.stats.kstest(normal, 'norm').statistic:.3f}")
-print("✓ after BN both channels have mean 0 and std 1, but the skewed one keeps skewness 2.1 and the bimodal one "
-      "keeps its two peaks: standardised, not standard normal")
+print(f"✓ after BN both channels have mean 0 and std 1, but the skewed one keeps skewness "
+      f"{scipy.stats.skew(y_odd[:, 0]):.1f} and the bimodal one keeps its two peaks: standardised, not standard normal")
 
 # %% [markdown]
 # **Corrected.** BN *standardises* each channel over the batch: mean 0 and variance 1 (then γ and β, which are
