@@ -35,6 +35,32 @@ for name in ("resnet18", "resnet50"):
 keras.backend.clear_session()
 
 # %% [markdown]
+# > **笔记中的错误 / What the notes get wrong**
+# >
+# > Section 「ResNet」: 「ResNet在最后分类的时候,采用的不是FC,而是average pool。」 and, among ResNet's design points,
+# > 「average pooling层代替FC层」 — "ResNet classifies with average pooling instead of an FC layer". It uses both:
+# > global average pooling, *then* one fully connected layer. Read ResNet-50's head:
+
+# %%
+resnet50 = tfcnn.create_model("resnet50")
+head = [(layer.name, type(layer).__name__, layer.count_params()) for layer in resnet50.layers[-2:]]
+fc_params = resnet50.get_layer("logits").count_params()
+print("last two layers:", head, "| output", resnet50.output_shape)
+print(f"the FC layer: {fc_params:,} of {resnet50.count_params():,} parameters = "
+      f"{100 * fc_params / resnet50.count_params():.1f} %")
+assert [t for _, t, _ in head] == ["GlobalAveragePooling2D", "Dense"]
+assert fc_params == 2048 * 1000 + 1000 and 0.07 < fc_params / resnet50.count_params() < 0.09
+print("✓ ResNet-50 ends with global average pooling followed by one FC layer (2048 -> 1000), "
+      f"{100 * fc_params / resnet50.count_params():.1f} % of its parameters")
+keras.backend.clear_session()
+
+# %% [markdown]
+# **Corrected.** ResNet replaces VGG's *stack* of large FC layers (fc1 alone has 7·7·512·4096 weights) by global
+# average pooling, which turns the 7×7×2048 map into a 2048-vector without parameters, followed by **one** FC layer
+# of 2048 × 1000 weights + 1000 biases: about 2 M parameters, 8 % of ResNet-50's 25.6 M (in VGG-16 the FC layers
+# are 89 %, chapter 13). The pooling does not classify; the FC layer still does — it is just small.
+
+# %% [markdown]
 # ## Gradients through depth
 # Four 31-layer networks on 16×16 digits (a stem and 15 blocks of two 3×3 convolutions, 16 channels), identical
 # except for batch norm and the skip connections. The residual ones use the library's `basic_block`; the plain ones
@@ -150,6 +176,33 @@ for name, (loss, acc, params) in final.items():
 assert plain_params == res_params
 assert res_loss < plain_loss
 print(f"residual / plain training loss: {res_loss / plain_loss:.2f}; test accuracy {res_acc:.3f} vs {plain_acc:.3f}")
+
+# %% [markdown]
+# > **笔记中的错误 / What the notes get wrong**
+# >
+# > Section 「ResNet」: 「ResNet引入跳连结构来防止梯度消失问题,可以进一步加大网络的深度。」 and 「跳连结构解决网络梯度消失问题」 —
+# > "the skip connection prevents / solves the vanishing-gradient problem". That is not the problem He et al. set
+# > out to solve, and this chapter's own measurements show why: with batch norm the plain network's gradients do not
+# > vanish at all — yet it still trains worse than the residual one.
+
+# %%
+print(f"plain + BN at initialisation: gradient of layer 1 {plain_bn[0]:.2e}, of layer 31 {plain_bn[-1]:.2e} "
+      f"(ratio {plain_bn[0] / plain_bn[-1]:.1f}: no vanishing)")
+print(f"after training: plain + BN loss {plain_loss:.3f}, residual + BN loss {res_loss:.3f}")
+assert plain_bn[0] > plain_bn[-1]  # the gradient reaching the first layer is not small: nothing vanishes
+assert res_loss < plain_loss  # and still the plain network optimises worse: degradation
+print("✓ with BN the plain 31-layer network's gradients do not vanish (layer 1 gets "
+      f"{plain_bn[0] / plain_bn[-1]:.0f}x layer 31's), yet it fits the training data worse than the residual one")
+
+# %% [markdown]
+# **Corrected.** He et al. (2015) say vanishing/exploding gradients "have been largely addressed by normalized
+# initialization and intermediate normalization layers"; what remains is the **degradation problem**: a deeper
+# plain network reaches a *higher training error* than a shallower one, although it could copy the shallower one
+# and set its extra layers to the identity. The skip connection makes that identity the default
+# ($H(x) = F(x) + x$ with $F = 0$), so extra layers cannot easily make things worse — the notes' own 「即使没有$f(x)$,那么$H(x)$也有x作为保底」.
+# The shortcut also gives the gradient a direct path ($\partial H/\partial x = \partial F/\partial x + I$),
+# which helps without BN (the *no_bn* rows above); but "solves vanishing gradients" is BN's and good
+# initialisation's achievement as much as ResNet's.
 
 # %% [markdown]
 # ## Exercises
