@@ -68,7 +68,7 @@ def test_prune_channels_with_distill(trained, tmp_path):
     model_dir = tmp_path / "run"
     shutil.copytree(trained, model_dir)
     argv = [str(model_dir), "--prune-channels", "0.5", "--criterion", "l2", "--round-to", "2", "--distill",
-            "--temperature", "2", "--alpha", "0.5", "--latency-images", "20", "--quiet"]
+            "--temperature", "2", "--kd-alpha", "0.5", "--latency-images", "20", "--quiet"]
     assert main(argv) == 0
     report = _report(model_dir)
     v = report["variants"]
@@ -77,8 +77,9 @@ def test_prune_channels_with_distill(trained, tmp_path):
     assert v["channels50_int8"]["macs_ratio"] < 0.6
     assert all(w["after"] % 2 == 0 for w in v["channels50_int8"]["widths"])
     assert v["channels50_float32"]["accuracy"] >= v["float32"]["accuracy"] - 0.08
-    assert report["request"]["prune_channels"] == {"ratio": 0.5, "criterion": "l2", "round_to": 2, "distill": True,
-                                                   "temperature": 2.0, "alpha": 0.5}
+    assert report["request"]["prune_channels"] == {"ratio": 0.5, "target_macs": None, "criterion": "l2",
+                                                   "round_to": 2, "scope": "layer", "slimming": None,
+                                                   "distill": True, "temperature": 2.0, "alpha": 0.5}
 
 
 # ------------------------------------------------------------------------------------------- bad input
@@ -117,8 +118,8 @@ def _one_line_exit_2(capsys, code, expect):
     (["--prune-channels", "0.5", "--round-to", "eight"], "Received: --round-to='eight'"),
     (["--prune-channels", "0.5", "--distill", "--temperature", "0"], "Received: --temperature=0.0"),
     (["--prune-channels", "0.5", "--distill", "--temperature", "warm"], "Received: --temperature='warm'"),
-    (["--prune-channels", "0.5", "--distill", "--alpha", "1.5"], "Received: --alpha=1.5"),
-    (["--distill"], "--distill only applies with --prune-channels"),
+    (["--prune-channels", "0.5", "--distill", "--kd-alpha", "1.5"], "Received: --kd-alpha=1.5"),
+    (["--distill"], "--distill needs something to distil into"),
     (["--criterion", "l2"], "--criterion only applies with --prune-channels"),
     (["--prune-channels", "0.5", "--temperature", "2"], "--temperature only applies with --distill"),
     (["--prune-channels", "0.5", "--criterion", "bn"], "BatchNormalization"),  # LeNet has none: refused up front

@@ -4,6 +4,9 @@
     python -m tfcnn.compress saved_models/lenet --prune 0.8 --qat
     python -m tfcnn.compress saved_models/vgg16 --prune 0.9 --prune-layers dense
     python -m tfcnn.compress saved_models/lenet --prune-channels 0.5 --distill  # a thinner model, fewer MACs
+    python -m tfcnn.compress saved_models/resnet18 --target-macs 0.4 --round-to 8   # at most 40 % of the MACs
+    python -m tfcnn.compress saved_models/resnet18 --prune-channels 0.5 --slimming 1e-4 --scope global
+    python -m tfcnn.compress saved_models/resnet50 --distill --student mobilenet_v2 --alpha 0.35
     python -m tfcnn.compress saved_models/lenet --all           # everything below in one go
     python -m tfcnn.compress saved_models/lenet --mcu --flash 1M --ram 256K  # and a microcontroller build
 
@@ -25,7 +28,7 @@ from tfcnn._cli import ArgumentParser, run_main
 from tfcnn.compress import cluster as cluster_mod
 from tfcnn.compress import prune as prune_mod
 from tfcnn.compress import report as report_mod
-from tfcnn.compress.pipeline import CHANNEL_DEFAULTS, channel_request, compress
+from tfcnn.compress.pipeline import CHANNEL_DEFAULTS, channel_request, compress, student_request
 from tfcnn.deploy import budget as deploy_budget
 from tfcnn.deploy.carray import check_name
 from tfcnn.deploy.report import kib
@@ -36,8 +39,9 @@ PROG = "python -m tfcnn.compress"
 ALL_PRUNE = ("0.8", "2:4")
 ALL_CLUSTERS = 16
 ALL_CHANNELS = "0.5"
-CHANNEL_FLAGS = {"ratio": "--prune-channels", "criterion": "--criterion", "round_to": "--round-to",
-                 "temperature": "--temperature", "alpha": "--alpha"}
+CHANNEL_FLAGS = {"ratio": "--prune-channels", "target_macs": "--target-macs", "criterion": "--criterion",
+                 "round_to": "--round-to", "scope": "--scope", "slimming": "--slimming", "temperature": "--temperature",
+                 "alpha": "--kd-alpha", "student_alpha": "--alpha", "student": "--student"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,14 +62,32 @@ def build_parser() -> argparse.ArgumentParser:
     c = p.add_argument_group("channel pruning (a thinner model: fewer MACs, lower latency)")
     c.add_argument("--prune-channels", default=None, metavar="RATIO",
                    help="remove this fraction (0, 1) of the channels of every prunable layer and rebuild the model")
-    c.add_argument("--criterion", default=None, help="with --prune-channels: how channels are ranked, l1 (default), "
-                   "l2, bn (batch-norm |gamma|) or taylor")
+    c.add_argument("--target-macs", default=None, metavar="FRACTION",
+                   help="instead of --prune-channels: keep at most this fraction (0, 1) of the MACs (the smallest "
+                        "ratio that reaches it)")
+    c.add_argument("--criterion", default=None, help="with --prune-channels/--target-macs: how channels are ranked, "
+                   "l1 (default), l2, bn (batch-norm |gamma|) or taylor")
     c.add_argument("--round-to", default=None, metavar="N",
-                   help="with --prune-channels: kept widths rounded up to a multiple of N (default 1; 8 suits SIMD)")
-    c.add_argument("--distill", action="store_true",
-                   help="with --prune-channels: fine-tune the thin model by distillation from the float model")
-    c.add_argument("--temperature", default=None, metavar="T", help="with --distill: softening T > 0 (default 4)")
-    c.add_argument("--alpha", default=None, metavar="A",
+                   help="with --prune-channels/--target-macs: kept widths rounded up to a multiple of N (default 1; "
+                        "8 suits SIMD)")
+    c.add_argument("--scope", default=None, help="with --prune-channels/--target-macs: layer (default: the ratio in "
+                   "every layer) or global (one threshold over the model)")
+    c.add_argument("--slimming", default=None, metavar="STRENGTH",
+                   help="with --prune-channels/--target-macs: Network Slimming, a sparsity-training phase with "
+                        "STRENGTH * sum|gamma| added to the loss (e.g. 1e-4), then --criterion bn")
+    d = p.add_argument_group("knowledge distillation")
+    d.add_argument("--distill", action="store_true",
+                   help="train the thin model (--prune-channels) or the --student by distillation from the float "
+                        "model (or --teacher)")
+    d.add_argument("--teacher", default=None, metavar="MODEL_DIR",
+                   help="with --distill: another run folder as the teacher (same input and classes)")
+    d.add_argument("--student", default=None, metavar="MODEL",
+                   help="with --distill: a registered model name (trained from scratch, as many epochs as the run) "
+                        "or a run folder, distilled into a float32 and an int8 file")
+    d.add_argument("--alpha", default=None, metavar="W",
+                   help="with a registered --student: its width multiplier (e.g. 0.35 for mobilenet_v2)")
+    d.add_argument("--temperature", default=None, metavar="T", help="with --distill: softening T > 0 (default 4)")
+    d.add_argument("--kd-alpha", default=None, metavar="A",
                    help="with --distill: weight of the hard labels in [0, 1] (default 0.1)")
     p.add_argument("--epochs", type=int, default=None,
                    help="fine-tuning epochs for pruning, channel pruning, clustering and QAT (default: 5, 5, 1 and 1)")
@@ -118,37 +140,76 @@ def _needs(flag: str, value, parent: str, given: bool) -> None:
         raise CompressError(f"{flag} only applies with {parent}. Received: {flag}={value!r}")
 
 
-def _resolve_channels(args: argparse.Namespace) -> dict | None:
-    """The channel-pruning request, checked before any work, or ``None`` without ``--prune-channels``."""
-    ratio = args.prune_channels if args.prune_channels is not None else (ALL_CHANNELS if args.all else None)
-    for flag, value in (("--criterion", args.criterion), ("--round-to", args.round_to),
-                        ("--distill", True if args.distill else None)):
-        _needs(flag, value, "--prune-channels", ratio is not None)
-    for flag, value in (("--temperature", args.temperature), ("--alpha", args.alpha)):
-        _needs(flag, value, "--distill", args.distill)
-    if ratio is None:
-        return None
-    given = {"ratio": ratio, "round_to": args.round_to, "temperature": args.temperature, "alpha": args.alpha}
-    numbers = {}
-    for key, text in given.items():
-        if text is None:
-            continue
-        try:
-            numbers[key] = int(text) if key == "round_to" else float(text)
-        except ValueError:
-            kind = "an integer" if key == "round_to" else "a number"
-            raise CompressError(f"{CHANNEL_FLAGS[key]} must be {kind}. Received: {CHANNEL_FLAGS[key]}={text!r}") from None
-    options = {**CHANNEL_DEFAULTS, "criterion": args.criterion or CHANNEL_DEFAULTS["criterion"],
-               "distill": bool(args.distill), **{k: v for k, v in numbers.items() if k != "ratio"}}
+def _number(flag: str, text, kind=float):
     try:
-        request = channel_request(numbers["ratio"], **options)
+        return kind(text)
+    except ValueError:
+        what = "an integer" if kind is int else "a number"
+        raise CompressError(f"{flag} must be {what}. Received: {flag}={text!r}") from None
+
+
+def _flagged(err: CompressError) -> CompressError:
+    """The library's message with its argument names replaced by the command line's flags."""
+    message = str(err)
+    for key, flag in CHANNEL_FLAGS.items():
+        message = message.replace(f"Received: {key}=", f"Received: {flag}=").replace(f", {key}=", f", {flag}=")
+    return CompressError(message)
+
+
+def _resolve_distill(args: argparse.Namespace, pruning: bool) -> dict:
+    """The distillation options: checked flags and their numbers."""
+    for flag, value in (("--teacher", args.teacher), ("--student", args.student), ("--temperature", args.temperature),
+                        ("--kd-alpha", args.kd_alpha)):
+        _needs(flag, value, "--distill", args.distill)
+    _needs("--alpha", args.alpha, "--student", args.student is not None)
+    if args.distill and not pruning and args.student is None:
+        raise CompressError("--distill needs something to distil into: --prune-channels, --target-macs or --student. "
+                            "Received: --distill alone")
+    numbers = {key: _number(CHANNEL_FLAGS[key], text)
+               for key, text in (("temperature", args.temperature), ("alpha", args.kd_alpha),
+                                 ("student_alpha", args.alpha)) if text is not None}
+    return {"temperature": numbers.get("temperature", CHANNEL_DEFAULTS["temperature"]),
+            "alpha": numbers.get("alpha", CHANNEL_DEFAULTS["alpha"]), "width": numbers.get("student_alpha")}
+
+
+def _resolve_channels(args: argparse.Namespace, kd: dict) -> dict | None:
+    """The channel-pruning request, checked before any work, or ``None`` without ``--prune-channels``."""
+    if args.prune_channels is not None and args.target_macs is not None:
+        raise CompressError(f"give --prune-channels or --target-macs, not both. Received: "
+                            f"--prune-channels={args.prune_channels!r}, --target-macs={args.target_macs!r}")
+    ratio = args.prune_channels
+    if ratio is None and args.target_macs is None and args.all:
+        ratio = ALL_CHANNELS
+    pruning = ratio is not None or args.target_macs is not None
+    for flag, value in (("--criterion", args.criterion), ("--round-to", args.round_to), ("--scope", args.scope),
+                        ("--slimming", args.slimming)):
+        _needs(flag, value, "--prune-channels or --target-macs", pruning)
+    if not pruning:
+        return None
+    criterion = args.criterion or ("bn" if args.slimming is not None else CHANNEL_DEFAULTS["criterion"])
+    try:
+        request = channel_request(
+            None if ratio is None else _number("--prune-channels", ratio),
+            target_macs=None if args.target_macs is None else _number("--target-macs", args.target_macs),
+            criterion=criterion,
+            round_to=CHANNEL_DEFAULTS["round_to"] if args.round_to is None else _number("--round-to", args.round_to, int),
+            scope=args.scope or CHANNEL_DEFAULTS["scope"],
+            slimming=None if args.slimming is None else _number("--slimming", args.slimming),
+            distill=bool(args.distill), temperature=kd["temperature"], alpha=kd["alpha"])
     except CompressError as err:
-        message = str(err)
-        for key, flag in CHANNEL_FLAGS.items():
-            message = message.replace(f"Received: {key}=", f"Received: {flag}=")
-        raise CompressError(message) from None
+        raise _flagged(err) from None
     # Implied by --all: a model the channel graph cannot take skips that stage rather than the whole run.
-    return {**request, "implied": args.prune_channels is None}
+    return {**request, "implied": args.prune_channels is None and args.target_macs is None}
+
+
+def _resolve_student(args: argparse.Namespace, kd: dict) -> dict | None:
+    if args.student is None:
+        return None
+    try:
+        return student_request(args.student, student_alpha=kd["width"], temperature=kd["temperature"],
+                               alpha=kd["alpha"])
+    except CompressError as err:
+        raise _flagged(err) from None
 
 
 def resolve(args: argparse.Namespace) -> dict:
@@ -176,18 +237,29 @@ def resolve(args: argparse.Namespace) -> dict:
         check_lr(args.lr, argname="--lr")
     if args.latency_images < 1:
         raise CompressError(f"--latency-images must be >= 1. Received: --latency-images={args.latency_images}")
-    channels = _resolve_channels(args)
+    pruning = any(v is not None for v in (args.prune_channels, args.target_macs)) or args.all
+    kd = _resolve_distill(args, pruning)
+    channels = _resolve_channels(args, kd)
+    student = _resolve_student(args, kd)
     run = runs.RunDir.open(args.model_dir, argname="MODEL_DIR")  # not a finished run: fail before loading anything
+    if args.teacher is not None:
+        runs.RunDir.open(args.teacher, argname="--teacher")
     mcu = _resolve_mcu(args, run)
     return {"mcu": mcu, "model_dir": args.model_dir, "sparsities": sparsities, "prune_layers": args.prune_layers,
-            "clusters": k, "channels": channels, "qat": bool(args.qat or args.all), "int8_io": bool(args.int8_io or args.all or mcu),
+            "clusters": k, "channels": channels, "student": student, "teacher": args.teacher, "kd": kd, "qat": bool(args.qat or args.all), "int8_io": bool(args.int8_io or args.all or mcu),
             "epochs": args.epochs, "lr": args.lr, "latency_images": args.latency_images, "quiet": args.quiet}
 
 
-def _channel_kwargs(channels: dict | None) -> dict:
-    if not channels:
-        return {}
-    return {"prune_channels": channels["ratio"], **{k: v for k, v in channels.items() if k not in ("ratio", "implied")}}
+def _distill_kwargs(opts: dict) -> dict:
+    channels, student, kd = opts["channels"], opts["student"], opts["kd"]
+    out = {"distill": bool((channels and channels["distill"]) or student), "temperature": kd["temperature"],
+           "alpha": kd["alpha"], "teacher": opts["teacher"]}
+    if student:
+        out.update(student=student["student"], student_alpha=student["alpha"])
+    if channels:
+        out.update(prune_channels=channels["ratio"], target_macs=channels["target_macs"],
+                   **{k: channels[k] for k in ("criterion", "round_to", "scope", "slimming")})
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         log = (lambda *_: None) if opts["quiet"] else print
         report = compress(opts["model_dir"], prune=opts["sparsities"], prune_layers=opts["prune_layers"],
                           clusters=opts["clusters"], qat=opts["qat"], int8_io=opts["int8_io"],
-                          **_channel_kwargs(opts["channels"]),
+                          **_distill_kwargs(opts),
                           channels_optional=bool(opts["channels"] and opts["channels"]["implied"]),
                           epochs=opts["epochs"], lr=opts["lr"], latency_images=opts["latency_images"], log=log)
         if not opts["quiet"]:

@@ -18,7 +18,8 @@ CHANNELS_NOTE = (
     "Channel pruning removes whole filters and rebuilds a thinner model, so MACs, parameters and size drop for "
     "real (unlike the zeros of magnitude pruning), and so does latency where compute dominates it; a model as small "
     "as LeNet spends most of an `invoke()` in fixed overhead. The speed-up compares each thin file with the "
-    "unpruned file of the same conversion."
+    "unpruned file of the same conversion. A thin or student file's agreement is with its own Keras model (the "
+    "conversion's check); its accuracy is the comparison with the float model."
 )
 
 
@@ -36,9 +37,9 @@ def _speedup(base: dict, row: dict, key: str = "latency_ms_1_thread"):
 
 def unpruned_name(name: str, row: dict) -> str | None:
     """The unpruned file a channel-pruned row compares with: ``channels50_int8`` -> ``int8``."""
-    if not row.get("widths") or "_" not in name:
+    if not (row.get("widths") or row.get("student")) or "_" not in name:
         return None
-    return name.split("_", 1)[1]
+    return name.rsplit("_", 1)[1]
 
 
 def rows_with_ratios(variants: dict, baseline: str = "float32") -> dict:
@@ -73,11 +74,19 @@ def _channel_sections(report: dict) -> list[str]:
         if tag not in seen:
             seen.add(tag)
             macs_ratio = "—" if v.get("macs_ratio") is None else f"{v['macs_ratio']:.3f}"
-            summary = (f"Channel pruning `{tag}` ({v.get('fine_tuning', 'fine-tuned')}): {v['macs']:,} MACs "
+            what = f"Student `{v['student']}`" if v.get("student") else f"Channel pruning `{tag}`"
+            removed = f", {v['ratio_removed']:.3f} of each layer's channels removed" if v.get("ratio_removed") else ""
+            summary = (f"{what} ({v.get('fine_tuning', 'fine-tuned')}{removed}): {v['macs']:,} MACs "
                        f"({macs_ratio} of the float model's), {v['params']:,} parameters "
                        f"(float model {report['params']:,}).")
-            lines += ["", summary, "", "| layer | type | channels before | channels after |", "| --- | --- | ---: | ---: |"]
-            lines += [f"| {w['layer']} | {w['type']} | {w['before']} | {w['after']} |" for w in v["widths"]]
+            slim = v.get("slimming")
+            if slim:
+                summary += (f" Slimming left {slim['small_gamma_after']:.1%} of the batch-norm scales below 0.01 "
+                            f"(before: {slim['small_gamma_before']:.1%}).")
+            lines += ["", summary]
+            if v.get("widths"):
+                lines += ["", "| layer | type | channels before | channels after |", "| --- | --- | ---: | ---: |"]
+                lines += [f"| {w['layer']} | {w['type']} | {w['before']} | {w['after']} |" for w in v["widths"]]
             lines += ["", "| file | against | speed-up (1 thread) | speed-up (all threads) |",
                       "| --- | --- | ---: | ---: |"]
         s = v.get("speedup_vs_unpruned")

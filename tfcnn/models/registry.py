@@ -108,6 +108,19 @@ def get_config(name: str) -> ModelCard:
     return _lookup(name)[0]
 
 
+def model_arguments(name: str) -> list[str]:
+    """The keyword arguments the builder of ``name`` takes (``'alpha'`` for the MobileNets' width multiplier).
+
+    Raises:
+        ModelError: unknown name.
+    """
+    import inspect
+
+    _, builder = _lookup(name)
+    return [p.name for p in inspect.signature(builder).parameters.values()
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
 def create_model(name: str, *, style: str = "keras", **overrides):
     """Build a registered architecture as a flat functional ``tf_keras.Model`` with logits.
 

@@ -127,7 +127,7 @@ def ratio_for_macs(model, target_macs: float, *, criterion: str = "l1", protect=
     smallest = fraction(hi)
     if smallest is None:  # a global threshold empties a layer first: search the largest ratio that does not
         ok, bad = 0.0, hi
-        for _ in range(steps):
+        for _ in range(12):
             mid = (ok + bad) / 2
             ok, bad = (mid, bad) if fraction(mid) is not None else (ok, mid)
         hi, smallest = ok, fraction(ok)

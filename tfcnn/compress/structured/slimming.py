@@ -53,6 +53,13 @@ def small_gamma_fraction(model, threshold: float = 1e-2) -> float:
     return float((gammas < threshold).mean()) if gammas.size else 0.0
 
 
+def check_has_scales(model) -> None:
+    """:class:`CompressError` unless ``model`` has a batch norm with a trainable scale to slim."""
+    if not scaled_batch_norms(model):
+        raise CompressError(f"network slimming needs batch norms with a scale (gamma); {model.name} has none. "
+                            f"Received: model={model.name}")
+
+
 def slimming_train(model, data, *, strength: float = 1e-4, epochs: int = 1, optimizer: str = "adam",
                    lr: float = 1e-3, verbose: int = 0):
     """A copy of ``model`` trained on ``data`` with ``strength * sum(|gamma|)`` added to the loss.
@@ -76,9 +83,7 @@ def slimming_train(model, data, *, strength: float = 1e-4, epochs: int = 1, opti
     strength = check_strength(strength)
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise CompressError(f"epochs must be a positive integer. Received: epochs={epochs!r}")
-    if not scaled_batch_norms(model):
-        raise CompressError(f"network slimming needs batch norms with a scale (gamma); {model.name} has none. "
-                            f"Received: model={model.name}")
+    check_has_scales(model)
     trainer = keras.models.clone_model(model)
     trainer.set_weights(model.get_weights())
     copy = keras.models.clone_model(trainer)  # the same layers' graph, without the penalty attached
@@ -89,4 +94,4 @@ def slimming_train(model, data, *, strength: float = 1e-4, epochs: int = 1, opti
     return copy
 
 
-__all__ = ["check_strength", "gamma_l1", "scaled_batch_norms", "slimming_train", "small_gamma_fraction"]
+__all__ = ["check_has_scales", "check_strength", "gamma_l1", "scaled_batch_norms", "slimming_train", "small_gamma_fraction"]
