@@ -3,11 +3,18 @@
     python benchmarks/bench_structured.py                        # resnet18 and vgg11_bn
     python benchmarks/bench_structured.py --models mobilenet_v2 se_resnet50 inception_v3
     python benchmarks/bench_structured.py --quick                # 300 images, 1 epoch everywhere: a smoke run
+    python benchmarks/bench_structured.py --retime-dir DIR       # time the files of an earlier run again
 
 Each model is trained from scratch at 32x32x1, 10 classes, on the real MNIST
 test split bundled with tfcnn (``mnist-t10k``: 8,000 / 2,000 stratified,
 seed 0; images resized and scaled to [-1, 1] as in ``bench_zoo_int8.py``)
-with Adam. From that one trained model come five variants:
+with Adam, its learning rate decayed to zero along a cosine over the
+epochs, so that the model pruned is a converged one (a constant rate left
+ResNet-18 at 0.933 after 4 epochs in a first run: the last epoch's noise,
+not the architecture). Every fine-tuning (structured, structured+KD,
+TFMOT) uses Adam at one lower, constant rate (``FT_LR``), the usual recipe
+for fine-tuning a converged model. From that one trained model come five
+variants:
 
 - ``unpruned``: the trained model itself.
 - ``structured``: ``prune_channels(ratio=0.5, criterion="l1", round_to=8)``
@@ -20,7 +27,7 @@ with Adam. From that one trained model come five variants:
 - ``scratch``: the "rethinking the value of pruning" baseline (Liu et al.,
   ICLR 2019): the thin architecture re-initialised
   (``keras.models.clone_model``) and trained from scratch for the same total
-  epoch budget as training + fine-tuning.
+  epoch budget as training + fine-tuning, with the training schedule.
 - ``tfmot80``: TFMOT 80 % magnitude pruning of the trained model during
   fine-tuning, stripped. Its zeros stay in dense kernels, so it keeps every
   MAC and runs as fast as the unpruned model: the comparison the structured
@@ -78,14 +85,15 @@ SHAPE = (32, 32, 1)
 TARGET_MODELS = ("resnet18", "vgg11_bn")
 # name: (create_model overrides, training epochs, fine-tuning epochs); any other registered name gets ({}, 4, 2)
 MODELS = {
-    "resnet18": ({}, 4, 2),
+    "resnet18": ({}, 6, 3),
     "vgg11_bn": ({}, 4, 2),
     "mobilenet_v2": ({}, 6, 3),
     "se_resnet50": ({}, 3, 2),
     "inception_v3": ({}, 3, 2),
 }
 VARIANTS = ("unpruned", "structured", "structured+KD", "scratch", "tfmot80")
-LR = 1e-3
+LR = 1e-3  # training: Adam from this rate, cosine-decayed to zero
+FT_LR = 2e-4  # fine-tuning and distillation: Adam at this constant rate
 BATCH = 64
 
 
@@ -93,8 +101,11 @@ def _prepare(images):
     return tf.image.resize(images.astype("float32") / 127.5 - 1.0, SHAPE[:2]).numpy()
 
 
-def _compile(model):
-    model.compile(keras.optimizers.Adam(LR), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+def _compile(model, lr=FT_LR, *, decay_steps=None):
+    """Adam on logits; with ``decay_steps``, the rate falls from ``lr`` to zero along a cosine."""
+    if decay_steps:
+        lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps)
+    model.compile(keras.optimizers.Adam(lr), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
 
 
 def _dataset(x, y, seed):
@@ -126,7 +137,8 @@ def measure(name: str, data, work: str, args) -> dict:
 
     keras.utils.set_random_seed(0)
     model = tfcnn.create_model(name, input_shape=SHAPE, num_classes=10, **overrides)
-    _compile(model)
+    steps = len(train_ds)
+    _compile(model, LR, decay_steps=epochs * steps)
     start = time.perf_counter()
     model.fit(train_ds, epochs=epochs, verbose=0)
     wall["unpruned"] = time.perf_counter() - start
@@ -143,20 +155,20 @@ def measure(name: str, data, work: str, args) -> dict:
     thin_kd, table_kd = prune_channels(model, ratio=args.ratio, criterion="l1", round_to=8)
     if [r["after"] for r in table_kd] != [r["after"] for r in table]:
         print(f"[{name}] note: the second L1 plan differs from the first", flush=True)
-    distill(model, thin_kd, train_ds, temperature=4.0, alpha=0.1, epochs=ft_epochs, lr=LR)
+    distill(model, thin_kd, train_ds, temperature=4.0, alpha=0.1, epochs=ft_epochs, lr=FT_LR)
     models["structured+KD"] = thin_kd
     wall["structured+KD"] = time.perf_counter() - start
 
     start = time.perf_counter()
     keras.utils.set_random_seed(1)
     scratch = keras.models.clone_model(thin)  # same thin architecture, fresh initialisation
-    _compile(scratch)
+    _compile(scratch, LR, decay_steps=(epochs + ft_epochs) * steps)
     scratch.fit(train_ds, epochs=epochs + ft_epochs, verbose=0)
     models["scratch"] = scratch
     wall["scratch"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    stripped, _ = prune_model(model, args.sparsity, train_ds, epochs=ft_epochs, optimizer="adam", lr=LR)
+    stripped, _ = prune_model(model, args.sparsity, train_ds, epochs=ft_epochs, optimizer="adam", lr=FT_LR)
     models["tfmot80"] = stripped
     wall["tfmot80"] = time.perf_counter() - start
 
@@ -245,6 +257,42 @@ def targets(res) -> list[str]:
     ]
 
 
+def retime(folder: str, args) -> str:
+    """Latency again, round-robin over every ``{model}_{variant}_{mode}.tflite`` a run left in ``folder``.
+
+    For a machine that was busy during the run: the files are the run's own,
+    so only the latencies (and the speed-ups) change.
+    """
+    names = sorted(f for f in os.listdir(folder) if f.endswith(".tflite"))
+    variants = {v.replace("+", "_"): v for v in VARIANTS}
+    files = {}
+    for f in names:
+        stem, mode = f[:-len(".tflite")].rsplit("_", 1)
+        variant = next((k for k in sorted(variants, key=len, reverse=True) if stem.endswith("_" + k)), None)
+        if variant:
+            files[(stem[: -len(variant) - 1], variants[variant], mode)] = os.path.join(folder, f)
+    data = load_dataset("mnist-t10k", seed=0)
+    sample = _prepare(data.x_test[:args.latency_images])
+    threads = args.threads or os.cpu_count() or 1
+    best = {}
+    for _ in range(args.rounds):
+        for key, path in files.items():
+            for t in (1, threads):
+                ms = median_latency_ms(path, sample, num_threads=t)
+                best[key + (t,)] = min(ms, best.get(key + (t,), float("inf")))
+    lines = [("| model | variant | f32 ms 1t | f32 ms all | f32 speed-up 1t | int8 ms 1t | int8 ms all | "
+             "int8 speed-up 1t |"), "| --- | --- |" + " ---: |" * 6]
+    for model in dict.fromkeys(k[0] for k in files):
+        for variant in VARIANTS:
+            cells = []
+            for mode in ("float32", "int8"):
+                one, all_ = best.get((model, variant, mode, 1)), best.get((model, variant, mode, threads))
+                base = best.get((model, "unpruned", mode, 1))
+                cells += [f"{one:.3f}", f"{all_:.3f}", f"{base / one:.2f}×"] if one else ["—"] * 3
+            lines.append(f"| {model} | {variant} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", nargs="+", default=list(TARGET_MODELS),
@@ -260,7 +308,12 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int, default=3, help="round-robin latency rounds (the minimum is kept)")
     p.add_argument("--threads", type=int, default=None, help='"all threads" count (default: the CPU count)')
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "structured_pruning.md"))
+    p.add_argument("--retime-dir", default=None, metavar="DIR",
+                   help="only time the .tflite files an earlier run left in DIR again (printed, nothing written)")
     args = p.parse_args(argv)
+    if args.retime_dir:
+        print(retime(args.retime_dir, args))
+        return 0
     if args.quick:
         args.train_images = args.train_images or 300
         args.latency_images, args.rounds = 20, 1
@@ -282,7 +335,8 @@ def main(argv=None) -> int:
          f"({os.cpu_count()} CPU threads, {platform.machine()}, TensorFlow {tf.__version__}) in "
          f"{(time.perf_counter() - start) / 60:.1f} min: each model trained from scratch at 32×32×1 on the real "
          "MNIST hold-out (8,000 / 2,000, seed 0; "
-         f"{results[0]['train_images'] if results else 0} training images) with Adam (lr {LR:g}, batch {BATCH}); "
+         f"{results[0]['train_images'] if results else 0} training images) with Adam (lr {LR:g} cosine-decayed "
+         f"to zero, batch {BATCH}; epochs per model in the targets below), fine-tuning with Adam at {FT_LR:g}; "
          f"`structured` is `prune_channels(ratio={args.ratio:g}, criterion=\"l1\", round_to=8)` fine-tuned on the "
          "labels, `structured+KD` the same thin start distilled from the unpruned model (T=4, alpha=0.1), "
          "`scratch` the thin architecture re-initialised and trained for the whole epoch budget (Liu et al. 2019), "
