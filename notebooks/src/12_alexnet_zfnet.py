@@ -77,6 +77,41 @@ print(f"kernel {w.shape}: max |grouped conv - two towers| = {diff:.1e}")
 assert diff < 1e-3
 
 # %% [markdown]
+# > **笔记中的错误 / What the notes get wrong**
+# >
+# > Section 「AlexNet」: 「AlexNet在设计的时候,每一个卷积之后,都会配有relu,pooling,LRN三个层。」 — "in AlexNet every
+# > convolution is followed by ReLU, pooling and LRN". Only ReLU follows all five. Read what comes after each
+# > convolution, up to the next one, from the model's layers:
+
+# %%
+after, current = {}, None
+for layer in towers[1].layers:
+    if isinstance(layer, keras.layers.Conv2D):
+        current = layer.name.replace("_conv", "")
+        after[current] = []
+    elif isinstance(layer, keras.layers.Flatten):
+        break
+    elif current:
+        after[current].append(layer.name.replace(f"{current}_", "").rstrip("0123456789"))
+print("| conv | followed by |\n|---|---|")
+for conv, ops in after.items():
+    print(f"| {conv} | {' → '.join(ops)} |")
+assert all(ops[0] == "relu" for ops in after.values())
+assert [c for c, ops in after.items() if "lrn" in ops] == ["conv1", "conv2"]
+assert [c for c, ops in after.items() if "pool" in ops] == ["conv1", "conv2", "conv5"]
+assert after["conv1"] == after["conv2"] == ["relu", "lrn", "pool"]
+print("✓ ReLU after all five convolutions, LRN only after conv1 and conv2, max pooling only after conv1, conv2 and "
+      "conv5 (and LRN comes before the pooling)")
+
+# %% [markdown]
+# **Corrected.** As Krizhevsky et al. (2012, §3.5) put it: "Response-normalization layers follow the first and
+# second convolutional layers. Max-pooling layers … follow both response-normalization layers as well as the fifth
+# convolutional layer. The ReLU non-linearity is applied to the output of every convolutional and fully-connected
+# layer." So: conv1 and conv2 are `conv → ReLU → LRN → pool`, conv3 and conv4 are `conv → ReLU`, conv5 is
+# `conv → ReLU → pool` — three pools and two LRNs, not five of each, and the order is LRN then pooling (the notes'
+# heading 「conv-relu-pooling-LRN」 swaps them).
+
+# %% [markdown]
 # ## ZFNet: a smaller first stride
 # Zeiler and Fergus visualised AlexNet's first layers and saw dead filters and aliasing from the 11×11 kernels at
 # stride 4. ZFNet uses 7×7 at stride 2 (and stride 2 in conv2), so the early maps are finer. Output sizes and
