@@ -97,5 +97,5 @@ def test_each_box_quotes_the_notes_and_proves_the_correction(chapter):
         where = f"{path.name}, box {n} ({markdown.source[:80]!r})"
         assert CHINESE_QUOTE.search(markdown.source), f"{where}: quotes no Chinese sentence of the notes in 「…」"
         assert code is not None, f"{where}: no code cell follows the box"
-        assert re.search(r"^\s*assert\b", code.source, re.M), f"{where}: its code cell has no assert"
+        assert re.search(r"^\s*assert\b", code.source, re.MULTILINE), f"{where}: its code cell has no assert"
         assert "✓" in _printed(code), f"{where}: its code cell's stored output has no ✓ line (rebuild in full mode)"
