@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import types
 from pathlib import Path
 
 import pytest
-from _compress_util import train_lenet
+from _compress_util import nothing_written, one_line_exit_2, train_lenet
 
 from tfcnn.compress.cli import build_parser, main, resolve
 
@@ -43,18 +42,6 @@ def _edited(run, tmp_path, name, **config):
     data.update(config)
     path.write_text(json.dumps(data))
     return out
-
-
-def _nothing_written(run):
-    return not any(os.path.exists(Path(run) / n) for n in ("tflite", "compressed", "compression.json",
-                                                           "compression.md"))
-
-
-def _one_line_exit_2(capsys, code, expect):
-    err = capsys.readouterr().err.strip()
-    assert code == 2, err
-    assert len(err.splitlines()) == 1, err
-    assert expect in err, err
 
 
 # ------------------------------------------------------------------------------------------- requests
@@ -100,11 +87,11 @@ def test_slimming_implies_the_bn_criterion_and_a_target_replaces_the_ratio(quick
     (["--distill", "--student", "lenet", "--kd-alpha", "-1"], "Received: --kd-alpha=-1.0"),
     (["--distill", "--student", "lenet", "--teacher", "/no/such/run"], "Received: --teacher='/no/such/run'"),
 ])
-def test_bad_distillation_and_target_input_is_one_line_exit_2_nothing_written(quick_run, tmp_path, capsys, args,
+def test_bad_distillation_and_target_input_is_one_line_exit_2nothing_written(quick_run, tmp_path, capsys, args,
                                                                               expect):
     run = _copy(quick_run, tmp_path)
-    _one_line_exit_2(capsys, main([run, *args]), expect)
-    assert _nothing_written(run)
+    one_line_exit_2(capsys, main([run, *args]), expect)
+    assert nothing_written(run)
 
 
 @pytest.mark.parametrize("flag", ["--teacher", "--student"])
@@ -117,8 +104,8 @@ def test_a_teacher_or_student_run_of_other_classes_or_input_is_refused(quick_run
     run = _copy(quick_run, tmp_path)
     other = _edited(quick_run, tmp_path, "other", **config)
     args = ["--distill", flag, other] + (["--student", "lenet"] if flag == "--teacher" else [])
-    _one_line_exit_2(capsys, main([run, *args]), expect)
-    assert _nothing_written(run)
+    one_line_exit_2(capsys, main([run, *args]), expect)
+    assert nothing_written(run)
 
 
 # ------------------------------------------------------------------------------------------- end to end

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from _compress_util import train_lenet
+from _compress_util import nothing_written, one_line_exit_2, train_lenet
 
 from tfcnn.compress import load_model, pipeline
 from tfcnn.compress.cli import main
@@ -94,18 +94,6 @@ def raw_run(tmp_path_factory):
     return train_lenet(tmp_path_factory.mktemp("raw") / "run", epochs=1, style="raw")
 
 
-def _nothing_written(run):
-    return not any(os.path.exists(Path(run) / n) for n in ("tflite", "compressed", "compression.json",
-                                                           "compression.md"))
-
-
-def _one_line_exit_2(capsys, code, expect):
-    err = capsys.readouterr().err.strip()
-    assert code == 2, err
-    assert len(err.splitlines()) == 1, err
-    assert expect in err, err
-
-
 @pytest.mark.parametrize("args, expect", [
     (["--prune-channels", "0"], "Received: --prune-channels=0.0"),
     (["--prune-channels", "1"], "Received: --prune-channels=1.0"),
@@ -124,16 +112,16 @@ def _one_line_exit_2(capsys, code, expect):
     (["--prune-channels", "0.5", "--temperature", "2"], "--temperature only applies with --distill"),
     (["--prune-channels", "0.5", "--criterion", "bn"], "BatchNormalization"),  # LeNet has none: refused up front
 ])
-def test_prune_channels_bad_input_is_one_line_exit_2_nothing_written(quick_run, tmp_path, capsys, args, expect):
+def test_prune_channels_bad_input_is_one_line_exit_2nothing_written(quick_run, tmp_path, capsys, args, expect):
     run = tmp_path / "run"
     shutil.copytree(quick_run, run)
-    _one_line_exit_2(capsys, main([str(run), *args]), expect)
-    assert _nothing_written(run)
+    one_line_exit_2(capsys, main([str(run), *args]), expect)
+    assert nothing_written(run)
 
 
 def test_prune_channels_refuses_a_model_the_channel_graph_does_not_know(raw_run, capsys):
-    _one_line_exit_2(capsys, main([raw_run, "--prune-channels", "0.5"]), "does not know layer type RawConv2D")
-    assert _nothing_written(raw_run)
+    one_line_exit_2(capsys, main([raw_run, "--prune-channels", "0.5"]), "does not know layer type RawConv2D")
+    assert nothing_written(raw_run)
 
 
 @pytest.mark.slow
