@@ -144,8 +144,8 @@ CASES = [
     (["compress", "{w}/run", "--prune-channels", "1.5"], "--prune-channels"),
     (["compress", "{w}/run", "--prune-channels", "half"], "--prune-channels"),
     (["compress", "{w}/run", "--prune-channels", "0.5", "--criterion", "magic"], "--criterion"),
-    (["compress", "{w}/run", "--distill"], "--distill only applies with --prune-channels"),
-    (["compress", "{w}/run", "--prune-channels", "0.5", "--distill", "--alpha", "2"], "--alpha"),
+    (["compress", "{w}/run", "--distill"], "--distill needs something to distil into"),
+    (["compress", "{w}/run", "--prune-channels", "0.5", "--distill", "--kd-alpha", "2"], "--kd-alpha"),
     (["compress", "{w}/run", "--prune-channels", "0.5", "--criterion", "bn"], "BatchNormalization"),
 ]
 

@@ -180,6 +180,20 @@ def _channel_axes(layer):
     return shape_in[2:], shape_out[2:]
 
 
+def _moved(layer, ids, fixed):
+    """The output ids of a layer that only moves channels: a slice reads its part, a regrouping permutes them."""
+    kind = type(layer).__name__
+    if kind == "RawChannelSlice":
+        return list(ids[layer.start:layer.stop])
+    shape_in, _ = _channel_axes(layer)
+    grid = np.array(ids).reshape(shape_in)
+    if kind == "Permute":  # dims after height and width, 1-based over the whole tensor
+        grid = grid.transpose([d - 3 for d in layer.dims[2:]])
+    # a thinner tensor would not regroup the same way: these channels stay
+    fixed.update(dict.fromkeys(ids, f"channel permutation in {layer.name} ({kind})"))
+    return [int(i) for i in grid.ravel()]
+
+
 def _trace(layers, uf):
     """Channel ids of each layer's inputs and output, before the unions are resolved; fixed ids with reasons."""
     inputs, output, fixed = {}, {}, {}
@@ -230,15 +244,8 @@ def _trace(layers, uf):
             output[name] = uf.new(layer.output_shape[-1])
             reason = f"{kind} {name} reduces over every channel"
             fixed.update(dict.fromkeys(ins[0] + output[name], reason))
-        elif kind == "RawChannelSlice":
-            output[name] = list(ins[0][layer.start:layer.stop])
-        elif kind in ("Reshape", "Permute"):
-            shape_in, _ = _channel_axes(layer)
-            ids = np.array(ins[0]).reshape(shape_in)
-            if kind == "Permute":  # dims after height and width, 1-based over the whole tensor
-                ids = ids.transpose([d - 3 for d in layer.dims[2:]])
-            output[name] = [int(i) for i in ids.ravel()]
-            fixed.update(dict.fromkeys(ins[0], f"channel permutation in {name} ({kind})"))
+        elif kind in CHANNEL_MOVING:
+            output[name] = _moved(layer, ins[0], fixed)
         elif kind == "Flatten":
             positions = int(np.prod(layer.input_shape[1:-1]))
             output[name] = list(ins[0]) * positions  # channels_last: index = position * C + channel
