@@ -29,6 +29,7 @@ EXPECTED = {
     "07": 1,  # BN gives a standard normal distribution
     "09": 1,  # the L2 penalty is the square root of the sum of squares
     "10": 1,  # L2 is a convex optimisation of L1
+    "11": 1,  # tanh basically never appears in a CNN (LeNet-5 is a tanh network)
     "12": 1,  # AlexNet has ReLU, pooling and LRN after every convolution
     "13": 2,  # 80 % of VGG's parameters in the FC layers; channels double after every pooling
     "14": 2,  # 28x28x192 through a 1x1x64 kernel gives 28x28x3; GoogLeNet trains with two losses
